@@ -1,0 +1,148 @@
+"""Settings from a TOML file plus secrets from environment variables.
+
+A missing file means the built-in defaults (SQLite under ``./var/``, file
+export, questions printed). Every key is validated on load; a wrong value
+raises ConfigError naming the file, the key, the value and what is expected,
+and the command line turns that into exit status 2.
+
+Secrets are never read from the file: the names of the environment variables
+that carry them are listed in ``SECRET_VARIABLES``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.errors import ConfigError
+
+DEFAULT_CONFIG = Path("config.toml")
+
+SECRET_VARIABLES = {
+    "imap_password": "ALLOCBOT_IMAP_PASSWORD",
+    "smtp_password": "ALLOCBOT_SMTP_PASSWORD",
+    "slack_bot_token": "SLACK_BOT_TOKEN",
+    "slack_signing_secret": "SLACK_SIGNING_SECRET",
+    "slack_app_token": "SLACK_APP_TOKEN",
+    "store_password": "ALLOCBOT_DB_PASSWORD",
+}
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
+
+
+class StoreSettings(_Section):
+    url: str = "sqlite:///var/allocbot.db"
+
+
+class MailSettings(_Section):
+    inbox_dir: Path = Path("var/inbox")
+    documents_dir: Path = Path("var/documents")
+    imap_host: str = ""
+    imap_port: int = Field(993, ge=1, le=65535)
+    imap_user: str = ""
+    imap_folder: str = "INBOX"
+    allowed_senders: tuple[str, ...] = ()
+
+
+class PolicySettings(_Section):
+    confidence_threshold: float = Field(0.80, ge=0.0, le=1.0)
+    review_threshold: Money = Decimal("5000")
+    capitalization_limit: Money = Decimal("30000")
+    gift_accounts: tuple[str, ...] = ("7420", "7430")
+    representation_accounts: tuple[str, ...] = ("7350", "7360")
+    fixed_asset_accounts: tuple[str, ...] = ("1200", "1250", "1270", "1280")
+
+
+class ExportSettings(_Section):
+    connector: Literal["file"] = "file"
+    export_dir: Path = Path("var/export")
+    card_account: str = Field("2400", pattern=r"^\d{4,8}$")
+
+
+class SlackSettings(_Section):
+    mode: Literal["http", "socket"] = "http"
+    controller_channel: str = ""
+
+
+class RuleSettings(_Section):
+    keywords: tuple[str, ...] = ()
+    unspsc_prefix: str | None = Field(None, pattern=r"^\d{2,8}$")
+    cost_center: str | None = None
+    project: str | None = None
+    account: str | None = None
+    tax_code: str | None = None
+
+
+class Settings(_Section):
+    language: Literal["nb", "en"] = "nb"
+    master_data: Path | None = None
+    store: StoreSettings = StoreSettings()
+    mail: MailSettings = MailSettings()
+    policy: PolicySettings = PolicySettings()
+    export: ExportSettings = ExportSettings()
+    slack: SlackSettings = SlackSettings()
+    rules: tuple[RuleSettings, ...] = ()
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Load settings from ``path`` (default ``config.toml``); defaults when the default file is absent.
+
+    Relative paths in the file are resolved against the file's folder.
+    """
+    explicit = path is not None
+    path = path or DEFAULT_CONFIG
+    if not path.exists():
+        if explicit:
+            raise ConfigError(path, "configuration file not found",
+                              fix="pass an existing file to --config or copy config.example.toml")
+        return Settings()
+
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(path, f"invalid TOML: {exc}", fix="correct the TOML syntax") from None
+
+    try:
+        settings = Settings.model_validate(raw)
+    except ValidationError as exc:
+        raise _config_error(path, raw, exc) from None
+    return _resolve_paths(settings, path.parent)
+
+
+def secret(name: str) -> str | None:
+    """Read a secret from its environment variable; None when unset or empty."""
+    return os.environ.get(SECRET_VARIABLES[name]) or None
+
+
+def _config_error(path: Path, raw: dict[str, Any], exc: ValidationError) -> ConfigError:
+    first = exc.errors()[0]
+    key = ".".join(str(part) for part in first["loc"])
+    if first["type"] == "extra_forbidden":
+        return ConfigError(path, f"unknown key {key!r}", location=key,
+                           fix="remove it or check its spelling against config.example.toml")
+    value = first.get("input")
+    return ConfigError(path, f"invalid value {value!r}: {first['msg']}", location=key,
+                       fix="see config.example.toml for the expected value")
+
+
+def _resolve_paths(settings: Settings, base: Path) -> Settings:
+    def resolve(value: Path) -> Path:
+        return value if value.is_absolute() else base / value
+
+    mail = settings.mail.model_copy(update={
+        "inbox_dir": resolve(settings.mail.inbox_dir),
+        "documents_dir": resolve(settings.mail.documents_dir),
+    })
+    export = settings.export.model_copy(update={"export_dir": resolve(settings.export.export_dir)})
+    master = resolve(settings.master_data) if settings.master_data else None
+    return settings.model_copy(update={"mail": mail, "export": export, "master_data": master})

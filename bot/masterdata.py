@@ -1,0 +1,284 @@
+"""Master data: cost centers, projects, accounts, VAT codes, people, events, places.
+
+The TOML keys are fixed because companies keep these files for years; the
+loader checks every reference (a project's cost center, an employee's
+manager, an event's project) and reports the file, the table entry and the
+key that is wrong.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+from bot.errors import InputError
+
+ROLES = ("employee", "manager", "project_lead", "controller", "field_technician")
+LOCATION_KINDS = ("office", "warehouse", "customer", "event")
+
+
+@dataclass(frozen=True)
+class CostCenter:
+    code: str
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Project:
+    code: str
+    name: str
+    lead: str
+    cost_center: str | None = None
+    customer: str | None = None
+    sites: tuple[str, ...] = ()
+    start: date | None = None
+    end: date | None = None
+
+
+@dataclass(frozen=True)
+class Account:
+    number: str
+    name: str
+    default_tax_code: str | None = None
+
+
+@dataclass(frozen=True)
+class TaxCode:
+    code: str
+    name: str
+    rate: Decimal
+
+
+@dataclass(frozen=True)
+class Employee:
+    email: str
+    name: str
+    cost_center: str
+    role: str = "employee"
+    manager: str | None = None
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    start: date
+    end: date
+    location: str
+    cost_center: str | None = None
+    project: str | None = None
+
+
+@dataclass(frozen=True)
+class Location:
+    label: str
+    address: str
+    kind: str
+    project: str | None = None
+
+
+@dataclass(frozen=True)
+class MasterData:
+    cost_centers: dict[str, CostCenter] = field(default_factory=dict)
+    projects: dict[str, Project] = field(default_factory=dict)
+    accounts: dict[str, Account] = field(default_factory=dict)
+    tax_codes: dict[str, TaxCode] = field(default_factory=dict)
+    employees: dict[str, Employee] = field(default_factory=dict)
+    events: tuple[Event, ...] = ()
+    locations: tuple[Location, ...] = ()
+
+    def employee(self, email: str | None) -> Employee | None:
+        """Look an employee up by email, ignoring case."""
+        if not email:
+            return None
+        return self.employees.get(email.strip().lower())
+
+    def projects_led_by(self, email: str) -> list[Project]:
+        return [p for p in self.projects.values() if p.lead == email.lower()]
+
+
+def load_master_data(path: Path) -> MasterData:
+    """Read and check a master data TOML file; raise InputError naming the fault."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(path, "file not found", fix="set master_data in the config to an existing file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(path, f"invalid TOML: {exc}", fix="correct the TOML syntax") from None
+    return parse_master_data(raw, path)
+
+
+def parse_master_data(raw: dict[str, Any], path: Path) -> MasterData:
+    """Build MasterData from parsed TOML, checking codes and references."""
+    reader = _TableReader(path)
+
+    cost_centers = reader.unique(
+        "cost_centers", "code",
+        lambda e: CostCenter(e.text("code"), e.text("name"), e.text("description", "")),
+        raw,
+    )
+    tax_codes = reader.unique(
+        "tax_codes", "code",
+        lambda e: TaxCode(e.text("code"), e.text("name"), e.decimal("rate")),
+        raw,
+    )
+    accounts = reader.unique(
+        "accounts", "number",
+        lambda e: Account(e.text("number"), e.text("name"), e.optional_text("default_tax_code")),
+        raw,
+    )
+    employees = reader.unique(
+        "employees", "email",
+        lambda e: Employee(
+            e.text("email").lower(), e.text("name"), e.text("cost_center"),
+            e.choice("role", ROLES, "employee"),
+            (e.optional_text("manager") or "").lower() or None,
+        ),
+        raw,
+    )
+    projects = reader.unique(
+        "projects", "code",
+        lambda e: Project(
+            e.text("code"), e.text("name"), e.text("lead").lower(),
+            e.optional_text("cost_center"), e.optional_text("customer"),
+            tuple(e.text_list("sites")), e.optional_date("start"), e.optional_date("end"),
+        ),
+        raw,
+    )
+    events = tuple(
+        Event(
+            e.text("name"), e.date("start"), e.date("end"), e.text("location"),
+            e.optional_text("cost_center"), e.optional_text("project"),
+        )
+        for e in reader.entries("events", raw)
+    )
+    locations = tuple(
+        Location(e.text("label"), e.text("address"), e.choice("kind", LOCATION_KINDS), e.optional_text("project"))
+        for e in reader.entries("locations", raw)
+    )
+
+    data = MasterData(cost_centers, projects, accounts, tax_codes, employees, events, locations)
+    _check_references(data, path)
+    return data
+
+
+def _check_references(data: MasterData, path: Path) -> None:
+    def fail(where: str, message: str, fix: str) -> None:
+        raise InputError(path, message, location=where, fix=fix)
+
+    for account in data.accounts.values():
+        if account.default_tax_code and account.default_tax_code not in data.tax_codes:
+            fail(f"accounts[{account.number}].default_tax_code",
+                 f"unknown VAT code {account.default_tax_code!r}", "add it to [[tax_codes]] or correct the code")
+    for emp in data.employees.values():
+        if emp.cost_center not in data.cost_centers:
+            fail(f"employees[{emp.email}].cost_center",
+                 f"unknown cost center {emp.cost_center!r}", "add it to [[cost_centers]] or correct the code")
+        if emp.manager and emp.manager not in data.employees:
+            fail(f"employees[{emp.email}].manager",
+                 f"manager {emp.manager!r} is not an employee", "add the manager to [[employees]] or remove the key")
+        if emp.manager == emp.email:
+            fail(f"employees[{emp.email}].manager", "an employee cannot be their own manager", "name another manager")
+    for project in data.projects.values():
+        if project.lead not in data.employees:
+            fail(f"projects[{project.code}].lead",
+                 f"project lead {project.lead!r} is not an employee", "add the lead to [[employees]]")
+        if project.cost_center and project.cost_center not in data.cost_centers:
+            fail(f"projects[{project.code}].cost_center",
+                 f"unknown cost center {project.cost_center!r}", "add it to [[cost_centers]] or correct the code")
+        if project.start and project.end and project.end < project.start:
+            fail(f"projects[{project.code}].end", "the project ends before it starts", "correct start or end")
+    for event in data.events:
+        if event.end < event.start:
+            fail(f"events[{event.name}].end", "the event ends before it starts", "correct start or end")
+        if event.cost_center and event.cost_center not in data.cost_centers:
+            fail(f"events[{event.name}].cost_center",
+                 f"unknown cost center {event.cost_center!r}", "add it to [[cost_centers]] or correct the code")
+        if event.project and event.project not in data.projects:
+            fail(f"events[{event.name}].project", f"unknown project {event.project!r}", "add it to [[projects]]")
+    for location in data.locations:
+        if location.project and location.project not in data.projects:
+            fail(f"locations[{location.label}].project",
+                 f"unknown project {location.project!r}", "add it to [[projects]]")
+
+
+class _Entry:
+    """One table entry, with typed getters that raise InputError naming the key."""
+
+    def __init__(self, path: Path, where: str, values: dict[str, Any]):
+        self.path = path
+        self.where = where
+        self.values = values
+
+    def _fail(self, key: str, message: str, fix: str) -> InputError:
+        return InputError(self.path, message, location=f"{self.where}.{key}", fix=fix)
+
+    def text(self, key: str, default: str | None = None) -> str:
+        value = self.values.get(key, default)
+        if value is None:
+            raise self._fail(key, "missing key", f"add {key} = \"...\"")
+        if not isinstance(value, (str, int)) or isinstance(value, bool) or str(value).strip() == "":
+            raise self._fail(key, f"invalid value {value!r}", "expected a non-empty string")
+        return str(value).strip()
+
+    def optional_text(self, key: str) -> str | None:
+        return self.text(key) if key in self.values else None
+
+    def text_list(self, key: str) -> list[str]:
+        value = self.values.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self._fail(key, f"invalid value {value!r}", "expected a list of strings")
+        return value
+
+    def decimal(self, key: str) -> Decimal:
+        value = self.values.get(key)
+        if value is None:
+            raise self._fail(key, "missing key", f"add {key} = <number>")
+        try:
+            return Decimal(str(value))
+        except InvalidOperation:
+            raise self._fail(key, f"invalid value {value!r}", "expected a number") from None
+
+    def date(self, key: str) -> date:
+        value = self.values.get(key)
+        if value is None:
+            raise self._fail(key, "missing key", f"add {key} = YYYY-MM-DD")
+        if not isinstance(value, date):
+            raise self._fail(key, f"invalid value {value!r}", "expected a TOML date such as 2026-11-10")
+        return value
+
+    def optional_date(self, key: str) -> date | None:
+        return self.date(key) if key in self.values else None
+
+    def choice(self, key: str, allowed: tuple[str, ...], default: str | None = None) -> str:
+        value = self.text(key, default)
+        if value not in allowed:
+            raise self._fail(key, f"invalid value {value!r}", "expected one of " + ", ".join(allowed))
+        return value
+
+
+class _TableReader:
+    def __init__(self, path: Path):
+        self.path = path
+
+    def entries(self, table: str, raw: dict[str, Any]) -> list[_Entry]:
+        items = raw.get(table, [])
+        if not isinstance(items, list):
+            raise InputError(self.path, f"{table} must be an array of tables", location=table,
+                             fix=f"write each entry as [[{table}]]")
+        return [_Entry(self.path, f"{table}[{index}]", item) for index, item in enumerate(items)]
+
+    def unique(self, table: str, key: str, build, raw: dict[str, Any]) -> dict:
+        result: dict[str, Any] = {}
+        for entry in self.entries(table, raw):
+            record = build(entry)
+            code = getattr(record, key)
+            if code in result:
+                raise InputError(self.path, f"duplicate {key} {code!r}", location=f"{entry.where}.{key}",
+                                 fix="give every entry its own code")
+            result[code] = record
+        return result

@@ -1,0 +1,75 @@
+"""Routing: book an item automatically, ask someone, or require an approval.
+
+The rules, in order:
+
+1. An item at or above the review threshold, or a tax-sensitive one (a gift,
+   representation, or a fixed asset to capitalize), always needs a
+   manager's approval, whatever the confidence. The approver is the
+   requester's manager; a requester without one (or unknown to master data)
+   goes to the controllers.
+2. Otherwise an item whose top suggestion reaches the confidence threshold
+   is booked automatically.
+3. Otherwise someone is asked: the project lead when the top suggestion
+   names a project (unless the lead is the requester), else the requester,
+   else the controllers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from bot.config import PolicySettings
+from bot.masterdata import MasterData
+from bot.records import ReportItem, Suggestion
+
+CONTROLLERS = "controllers"  # stands for the configured controller channel instead of a person
+
+Action = Literal["book", "ask", "approve"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: Action
+    person: str | None = None          # email of the person asked or approving, or CONTROLLERS
+    reason: str = ""                   # a catalog message id saying why
+
+
+def route(item: ReportItem, amount_nok: Decimal, top: Suggestion | None,
+          master: MasterData, policy: PolicySettings) -> Decision:
+    """Decide what happens to one item; see the module docstring."""
+    requester = master.employee(item.account_user_email)
+
+    sensitive = _tax_sensitive(top, amount_nok, policy)
+    if amount_nok >= policy.review_threshold or sensitive:
+        approver = requester.manager if requester and requester.manager else CONTROLLERS
+        reason = sensitive or "at or above the review threshold"
+        return Decision("approve", approver, reason)
+
+    if top is not None and top.confidence >= policy.confidence_threshold:
+        return Decision("book", None, "confident suggestion")
+
+    if top is not None and top.allocation.project in master.projects:
+        lead = master.projects[top.allocation.project].lead
+        if requester is None or lead != requester.email:
+            return Decision("ask", lead, "project item")
+    if requester is not None:
+        return Decision("ask", requester.email, "unsure suggestion")
+    return Decision("ask", CONTROLLERS, "requester not in master data")
+
+
+def _tax_sensitive(top: Suggestion | None, amount_nok: Decimal, policy: PolicySettings) -> str:
+    """Return the reason an item is tax-sensitive, or "" when it is not."""
+    if amount_nok >= policy.capitalization_limit:
+        return "may have to be capitalized as a fixed asset"
+    if top is None:
+        return ""
+    account = top.allocation.account
+    if account in policy.fixed_asset_accounts:
+        return "may have to be capitalized as a fixed asset"
+    if account in policy.gift_accounts:
+        return "gift to business contacts"
+    if account in policy.representation_accounts:
+        return "representation"
+    return ""

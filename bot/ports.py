@@ -1,0 +1,74 @@
+"""The two interfaces through which the core reaches people and the ERP.
+
+``service.py`` and the demo wire them to real implementations (Slack, an ERP
+connector) or to printing and file versions, so the core never imports
+slack_bolt or an ERP client.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Protocol, Sequence
+
+from bot.records import ReportItem, Suggestion
+
+
+@dataclass(frozen=True)
+class VoucherLine:
+    """One posting of a voucher; ``amount`` is in NOK, positive for debit, negative for credit."""
+
+    account: str
+    amount: Decimal
+    description: str
+    cost_center: str | None = None
+    project: str | None = None
+    tax_code: str | None = None
+
+
+@dataclass(frozen=True)
+class Voucher:
+    """A balanced voucher for one allocated item.
+
+    ``number`` is the idempotency key: a connector that sees the same number
+    twice must not book twice.
+    """
+
+    number: str
+    date: date
+    description: str
+    reference: str
+    lines: tuple[VoucherLine, ...]
+
+    def balance(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal("0"))
+
+
+class VoucherPoster(Protocol):
+    """Posts vouchers to an accounting system."""
+
+    name: str
+
+    def post(self, vouchers: Sequence[Voucher]) -> list[str]:
+        """Post all vouchers; return one external id per voucher, in order."""
+        ...
+
+
+@dataclass(frozen=True)
+class QuestionRequest:
+    """An item someone has to allocate or approve."""
+
+    item_id: int
+    item: ReportItem
+    amount_nok: Decimal
+    kind: str                         # "question" or "approval"
+    person: str                       # email, or the controllers' placeholder
+    suggestions: tuple[Suggestion, ...]
+
+
+class Asker(Protocol):
+    """Sends questions and approval requests to people."""
+
+    def ask(self, questions: Sequence[QuestionRequest]) -> None:
+        ...

@@ -1,0 +1,144 @@
+"""Card charges to Amazon shipments.
+
+Amazon charges the card once per shipment, so report rows are grouped by
+(order, payment reference) into shipments and each card line is matched to
+one shipment: by the original amount and currency that the statement shows
+for foreign-currency purchases (the NOK amount differs from Amazon's total
+by the issuer's rate), or by the NOK amount for NOK orders, within a date
+window around the payment date. The matched NOK amount is then divided over
+the shipment's items in proportion to their totals, so every item gets an
+exact NOK amount and the amounts add up to the card line to the øre.
+
+Nothing is guessed: a charge with no shipment and a shipment with no charge
+are returned for the report.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Iterable, Sequence
+
+from bot.records import CardCharge, ReportItem
+
+AMAZON_DESCRIPTOR = re.compile(r"\bAMAZON\b|\bAMZN|AMZNBUSINESS", re.IGNORECASE)
+
+# Issuers book a charge from the day before the payment date up to several
+# days after it (weekends, holidays); a wider window risks pairing equal
+# amounts from different weeks.
+DAYS_BEFORE = 2
+DAYS_AFTER = 6
+
+# Amazon and the issuer both round to the cent, so the original amount on
+# the statement equals the report's payment amount exactly in practice; one
+# cent absorbs a rounding difference between the two.
+AMOUNT_TOLERANCE = Decimal("0.01")
+
+CENT = Decimal("0.01")
+
+
+@dataclass(frozen=True)
+class Shipment:
+    """The report rows charged together: one order and one payment reference."""
+
+    order_id: str
+    payment_reference: str | None
+    currency: str
+    total: Decimal
+    charged_on: date
+    items: tuple[ReportItem, ...]
+
+
+@dataclass(frozen=True)
+class Match:
+    charge: CardCharge
+    shipment: Shipment
+    item_amounts: tuple[tuple[ReportItem, Decimal], ...]  # NOK per item, summing to charge.amount
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    matches: tuple[Match, ...]
+    unmatched_charges: tuple[CardCharge, ...]     # Amazon charges with no shipment behind them
+    unmatched_shipments: tuple[Shipment, ...]     # shipments with no charge on the statement
+    other_charges: tuple[CardCharge, ...]         # purchases that are not from Amazon
+
+
+def is_amazon(charge: CardCharge) -> bool:
+    return bool(AMAZON_DESCRIPTOR.search(charge.description))
+
+
+def group_shipments(items: Iterable[ReportItem]) -> list[Shipment]:
+    """Group report rows into shipments in first-seen order."""
+    groups: dict[tuple[str, str | None], list[ReportItem]] = defaultdict(list)
+    for item in items:
+        groups[(item.order_id, item.payment_reference)].append(item)
+
+    shipments = []
+    for (order_id, reference), rows in groups.items():
+        first = rows[0]
+        total = sum((row.net_total for row in rows), Decimal("0"))
+        charged_on = first.payment_date or first.shipment_date or first.order_date
+        shipments.append(Shipment(order_id, reference, first.currency, total, charged_on, tuple(rows)))
+    return shipments
+
+
+def reconcile(items: Sequence[ReportItem], charges: Sequence[CardCharge]) -> Reconciliation:
+    """Match card charges to shipments; see the module docstring for the rules."""
+    shipments = group_shipments(items)
+    purchases = [charge for charge in charges if charge.is_purchase]
+    amazon = sorted((c for c in purchases if is_amazon(c)), key=lambda c: (c.date, c.line))
+    others = tuple(c for c in purchases if not is_amazon(c))
+
+    open_shipments = list(shipments)
+    matches: list[Match] = []
+    unmatched: list[CardCharge] = []
+    for charge in amazon:
+        shipment = _best_shipment(charge, open_shipments)
+        if shipment is None:
+            unmatched.append(charge)
+            continue
+        open_shipments.remove(shipment)
+        matches.append(Match(charge, shipment, split_amount(charge.amount, shipment.items)))
+
+    return Reconciliation(tuple(matches), tuple(unmatched), tuple(open_shipments), others)
+
+
+def split_amount(amount: Decimal, items: Sequence[ReportItem]) -> tuple[tuple[ReportItem, Decimal], ...]:
+    """Divide ``amount`` over items in proportion to their totals, exact to the cent.
+
+    Rounding differences go to the largest item, where they matter least.
+    """
+    total = sum((item.net_total for item in items), Decimal("0"))
+    if total == 0:
+        shares = [Decimal(1) / len(items)] * len(items)
+    else:
+        shares = [item.net_total / total for item in items]
+
+    amounts = [(amount * share).quantize(CENT, rounding=ROUND_HALF_UP) for share in shares]
+    largest = max(range(len(items)), key=lambda index: items[index].net_total)
+    amounts[largest] += amount - sum(amounts, Decimal("0"))
+    return tuple(zip(items, amounts))
+
+
+def _best_shipment(charge: CardCharge, shipments: Sequence[Shipment]) -> Shipment | None:
+    candidates = [s for s in shipments if _amount_matches(charge, s) and _date_matches(charge, s)]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda s: (abs((charge.date - s.charged_on).days), s.order_id))
+
+
+def _amount_matches(charge: CardCharge, shipment: Shipment) -> bool:
+    if shipment.currency == "NOK" and charge.original_currency in (None, "NOK"):
+        return abs(charge.amount - shipment.total) <= AMOUNT_TOLERANCE
+    if charge.original_currency != shipment.currency or charge.original_amount is None:
+        return False
+    return abs(charge.original_amount - shipment.total) <= AMOUNT_TOLERANCE
+
+
+def _date_matches(charge: CardCharge, shipment: Shipment) -> bool:
+    offset = (charge.date - shipment.charged_on).days
+    return -DAYS_BEFORE <= offset <= DAYS_AFTER

@@ -1,0 +1,73 @@
+"""Voucher export to a CSV file that accounting systems and spreadsheets import.
+
+Layout: UTF-8 with BOM (so spreadsheet programs detect the encoding), ``;``
+as separator, one row per voucher line, ISO dates and a decimal point, with
+the columns in ``COLUMNS``. Debit lines are positive and the card account's
+credit line is negative, so each voucher's rows sum to zero.
+
+The file is written to a temporary name and renamed, so a reader never sees
+half a file.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Sequence
+
+from bot.ports import Voucher
+
+log = logging.getLogger(__name__)
+
+COLUMNS = ("voucher_number", "date", "account", "cost_center", "project", "tax_code",
+           "amount", "currency", "description", "reference")
+
+
+class FileExporter:
+    """Write each batch of vouchers to a new CSV file in ``directory``."""
+
+    name = "file"
+
+    def __init__(self, directory: Path, *, clock=datetime.now):
+        self.directory = directory
+        self.clock = clock
+        self.written: list[Path] = []
+
+    def post(self, vouchers: Sequence[Voucher]) -> list[str]:
+        """Write the vouchers to one file; the external id is ``<file name>#<voucher number>``."""
+        if not vouchers:
+            return []
+        for voucher in vouchers:
+            if voucher.balance() != 0:
+                raise ValueError(f"voucher {voucher.number} does not balance: {voucher.balance()}")
+
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self._new_path()
+        temporary = path.with_suffix(".tmp")
+        with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
+            writer.writerow(COLUMNS)
+            for voucher in vouchers:
+                for line in voucher.lines:
+                    writer.writerow([
+                        voucher.number, voucher.date.isoformat(), line.account,
+                        line.cost_center or "", line.project or "", line.tax_code or "",
+                        f"{line.amount:.2f}", "NOK", line.description, voucher.reference,
+                    ])
+        os.replace(temporary, path)
+
+        self.written.append(path)
+        log.info("exported %d vouchers to %s", len(vouchers), path)
+        return [f"{path.name}#{voucher.number}" for voucher in vouchers]
+
+    def _new_path(self) -> Path:
+        stamp = self.clock().strftime("%Y%m%d-%H%M%S")
+        path = self.directory / f"vouchers-{stamp}.csv"
+        counter = 1
+        while path.exists():
+            counter += 1
+            path = self.directory / f"vouchers-{stamp}-{counter}.csv"
+        return path
