@@ -12,6 +12,7 @@ that carry them are listed in ``SECRET_VARIABLES``.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from decimal import Decimal
 from pathlib import Path
@@ -111,6 +112,11 @@ def load_settings(path: Path | None = None) -> Settings:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(path, f"invalid TOML: {exc}", fix="correct the TOML syntax") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(path, f"invalid UTF-8 at byte {exc.start}", fix="save the file as UTF-8") from None
+    except OSError as exc:
+        raise ConfigError(path, f"cannot read the file: {exc.strerror}",
+                          fix="pass a readable file to --config") from None
 
     try:
         settings = Settings.model_validate(raw)
@@ -135,6 +141,21 @@ def _config_error(path: Path, raw: dict[str, Any], exc: ValidationError) -> Conf
                        fix="see config.example.toml for the expected value")
 
 
+# A SQLite URL with three slashes names a path relative to the working
+# directory, and one with four slashes names an absolute path.
+_SQLITE_URL = re.compile(r"^(?P<scheme>sqlite(?:\+\w+)?:///)(?P<database>[^?]*)(?P<query>\?.*)?$")
+
+
+def _resolve_store_url(url: str, base: Path) -> str:
+    match = _SQLITE_URL.match(url)
+    if match is None:
+        return url
+    database = match["database"]
+    if database in ("", ":memory:") or database.startswith("file:") or Path(database).is_absolute():
+        return url
+    return f"{match['scheme']}{base / database}{match['query'] or ''}"
+
+
 def _resolve_paths(settings: Settings, base: Path) -> Settings:
     def resolve(value: Path) -> Path:
         return value if value.is_absolute() else base / value
@@ -145,4 +166,5 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
     })
     export = settings.export.model_copy(update={"export_dir": resolve(settings.export.export_dir)})
     master = resolve(settings.master_data) if settings.master_data else None
-    return settings.model_copy(update={"mail": mail, "export": export, "master_data": master})
+    store = settings.store.model_copy(update={"url": _resolve_store_url(settings.store.url, base)})
+    return settings.model_copy(update={"mail": mail, "export": export, "master_data": master, "store": store})

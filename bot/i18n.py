@@ -9,6 +9,7 @@ the build; an empty or missing translation falls back to the English id.
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
@@ -16,6 +17,8 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
+
+log = logging.getLogger(__name__)
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 LANGUAGES = ("nb", "en")
@@ -39,7 +42,15 @@ class Translator:
     def __call__(self, message: str, **params: object) -> str:
         """Translate ``message`` and fill its placeholders."""
         text = self._messages.get(message) or message
-        return text.format(**params) if params else text
+        if not params:
+            return text
+        try:
+            return text.format(**params)
+        except (KeyError, IndexError, ValueError):
+            # A translation whose placeholders differ from the id's must not
+            # break the message, so the English id is shown instead.
+            _warn_invalid_placeholders(self.language, message)
+            return message.format(**params)
 
     def money(self, amount: Decimal, currency: str = "NOK") -> str:
         """Format an amount the Norwegian way (``1 234,50 kr``) or the English way (``NOK 1,234.50``)."""
@@ -57,12 +68,19 @@ class Translator:
 
 
 @lru_cache(maxsize=None)
+def _warn_invalid_placeholders(language: str, message: str) -> None:
+    """Log a broken translation once per language and message id."""
+    log.warning("translation of %r to %s has invalid placeholders; showing the English text", message, language)
+
+
+@lru_cache(maxsize=None)
 def _load_catalog(language: str) -> dict[str, str]:
     messages: dict[str, str] = {}
     for po_file in sorted((LOCALE_DIR / language / "LC_MESSAGES").glob("*.po")):
         with po_file.open("rb") as handle:
             catalog = read_po(handle, locale=language)
         for message in catalog:
-            if message.id and message.string:
+            # Fuzzy entries are unreviewed guesses, which gettext's msgfmt also leaves out.
+            if message.id and message.string and not message.fuzzy:
                 messages[message.id] = message.string
     return messages

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,18 @@ from bot.errors import InputError
 
 ROLES = ("employee", "manager", "project_lead", "controller", "field_technician")
 LOCATION_KINDS = ("office", "warehouse", "customer", "event")
+
+# The keys of each table are fixed because companies keep these files for
+# years; an unknown key is most likely a typo that would silently drop data.
+TABLE_KEYS = {
+    "cost_centers": {"code", "name", "description"},
+    "projects": {"code", "name", "lead", "cost_center", "customer", "sites", "start", "end"},
+    "accounts": {"number", "name", "default_tax_code"},
+    "tax_codes": {"code", "name", "rate"},
+    "employees": {"email", "name", "cost_center", "role", "manager"},
+    "events": {"name", "start", "end", "location", "cost_center", "project"},
+    "locations": {"label", "address", "kind", "project"},
+}
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,11 @@ def load_master_data(path: Path) -> MasterData:
         raise InputError(path, "file not found", fix="set master_data in the config to an existing file") from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(path, f"invalid TOML: {exc}", fix="correct the TOML syntax") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(path, f"invalid UTF-8 at byte {exc.start}", fix="save the file as UTF-8") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot read the file: {exc.strerror}",
+                         fix="set master_data in the config to a readable file") from None
     return parse_master_data(raw, path)
 
 
@@ -118,7 +135,7 @@ def parse_master_data(raw: dict[str, Any], path: Path) -> MasterData:
 
     cost_centers = reader.unique(
         "cost_centers", "code",
-        lambda e: CostCenter(e.text("code"), e.text("name"), e.text("description", "")),
+        lambda e: CostCenter(e.text("code"), e.text("name"), e.optional_text("description") or ""),
         raw,
     )
     tax_codes = reader.unique(
@@ -247,7 +264,9 @@ class _Entry:
         value = self.values.get(key)
         if value is None:
             raise self._fail(key, "missing key", f"add {key} = YYYY-MM-DD")
-        if not isinstance(value, date):
+        # A TOML date-time is a datetime, which is a date subclass but cannot be
+        # compared with a plain date.
+        if not isinstance(value, date) or isinstance(value, datetime):
             raise self._fail(key, f"invalid value {value!r}", "expected a TOML date such as 2026-11-10")
         return value
 
@@ -270,6 +289,14 @@ class _TableReader:
         if not isinstance(items, list):
             raise InputError(self.path, f"{table} must be an array of tables", location=table,
                              fix=f"write each entry as [[{table}]]")
+        for index, item in enumerate(items):
+            if not isinstance(item, dict):
+                raise InputError(self.path, f"invalid entry {item!r}", location=f"{table}[{index}]",
+                                 fix=f"write each entry as a [[{table}]] table with its keys")
+            unknown = sorted(set(item) - TABLE_KEYS[table])
+            if unknown:
+                raise InputError(self.path, f"unknown key {unknown[0]!r}", location=f"{table}[{index}].{unknown[0]}",
+                                 fix="use one of " + ", ".join(sorted(TABLE_KEYS[table])))
         return [_Entry(self.path, f"{table}[{index}]", item) for index, item in enumerate(items)]
 
     def unique(self, table: str, key: str, build, raw: dict[str, Any]) -> dict:

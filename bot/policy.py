@@ -41,7 +41,7 @@ def route(item: ReportItem, amount_nok: Decimal, top: Suggestion | None,
     """Decide what happens to one item; see the module docstring."""
     requester = master.employee(item.account_user_email)
 
-    sensitive = _tax_sensitive(top, amount_nok, policy)
+    sensitive = _tax_sensitive(top, amount_nok / max(item.quantity, 1), policy)
     if amount_nok >= policy.review_threshold or sensitive:
         approver = requester.manager if requester and requester.manager else CONTROLLERS
         reason = sensitive or "at or above the review threshold"
@@ -59,9 +59,12 @@ def route(item: ReportItem, amount_nok: Decimal, top: Suggestion | None,
     return Decision("ask", CONTROLLERS, "requester not in master data")
 
 
-def _tax_sensitive(top: Suggestion | None, amount_nok: Decimal, policy: PolicySettings) -> str:
-    """Return the reason an item is tax-sensitive, or "" when it is not."""
-    if amount_nok >= policy.capitalization_limit:
+def _tax_sensitive(top: Suggestion | None, unit_price_nok: Decimal, policy: PolicySettings) -> str:
+    """Return the reason an item is tax-sensitive, or "" when it is not.
+
+    The capitalization limit applies per unit, as the Norwegian rule does.
+    """
+    if unit_price_nok >= policy.capitalization_limit:
         return "may have to be capitalized as a fixed asset"
     if top is None:
         return ""

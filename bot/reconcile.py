@@ -5,7 +5,10 @@ Amazon charges the card once per shipment, so report rows are grouped by
 one shipment: by the original amount and currency that the statement shows
 for foreign-currency purchases (the NOK amount differs from Amazon's total
 by the issuer's rate), or by the NOK amount for NOK orders, within a date
-window around the payment date. The matched NOK amount is then divided over
+window around the payment date. Where several charges compete for the same
+shipments (equal amounts within a few days), the pairs are chosen together
+to get as many pairs as possible and then the smallest total distance in days.
+The matched NOK amount is then divided over
 the shipment's items in proportion to their totals, so every item gets an
 exact NOK amount and the amounts add up to the card line to the øre.
 
@@ -21,6 +24,9 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable, Sequence
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from bot.records import CardCharge, ReportItem
 
@@ -93,18 +99,19 @@ def reconcile(items: Sequence[ReportItem], charges: Sequence[CardCharge]) -> Rec
     amazon = sorted((c for c in purchases if is_amazon(c)), key=lambda c: (c.date, c.line))
     others = tuple(c for c in purchases if not is_amazon(c))
 
-    open_shipments = list(shipments)
+    pairs = _pair(amazon, shipments)
     matches: list[Match] = []
     unmatched: list[CardCharge] = []
-    for charge in amazon:
-        shipment = _best_shipment(charge, open_shipments)
-        if shipment is None:
+    for index, charge in enumerate(amazon):
+        if index not in pairs:
             unmatched.append(charge)
             continue
-        open_shipments.remove(shipment)
+        shipment = shipments[pairs[index]]
         matches.append(Match(charge, shipment, split_amount(charge.amount, shipment.items)))
 
-    return Reconciliation(tuple(matches), tuple(unmatched), tuple(open_shipments), others)
+    paired = set(pairs.values())
+    open_shipments = tuple(shipment for index, shipment in enumerate(shipments) if index not in paired)
+    return Reconciliation(tuple(matches), tuple(unmatched), open_shipments, others)
 
 
 def split_amount(amount: Decimal, items: Sequence[ReportItem]) -> tuple[tuple[ReportItem, Decimal], ...]:
@@ -124,11 +131,66 @@ def split_amount(amount: Decimal, items: Sequence[ReportItem]) -> tuple[tuple[Re
     return tuple(zip(items, amounts))
 
 
-def _best_shipment(charge: CardCharge, shipments: Sequence[Shipment]) -> Shipment | None:
-    candidates = [s for s in shipments if _amount_matches(charge, s) and _date_matches(charge, s)]
-    if not candidates:
-        return None
-    return min(candidates, key=lambda s: (abs((charge.date - s.charged_on).days), s.order_id))
+def _pair(charges: Sequence[CardCharge], shipments: Sequence[Shipment]) -> dict[int, int]:
+    """Pair charge indexes with shipment indexes, maximising the pairs and then minimising their days apart.
+
+    Giving each charge its nearest shipment in turn can take the only shipment
+    that a later charge could match, so each group of charges and shipments
+    that compete for each other is solved as one assignment problem.
+    """
+    candidates = {
+        index: [number for number, shipment in enumerate(shipments)
+                if _amount_matches(charge, shipment) and _date_matches(charge, shipment)]
+        for index, charge in enumerate(charges)
+    }
+
+    pairs: dict[int, int] = {}
+    for charge_group, shipment_group in _competing_groups(candidates):
+        # Any pair outside the window costs more than all pairs inside it
+        # together, so the solver first maximises the number of real pairs.
+        no_pair = (DAYS_BEFORE + DAYS_AFTER + 1) * (min(len(charge_group), len(shipment_group)) + 1)
+        column = {number: position for position, number in enumerate(shipment_group)}
+        cost = np.full((len(charge_group), len(shipment_group)), no_pair)
+        for row, index in enumerate(charge_group):
+            for number in candidates[index]:
+                cost[row, column[number]] = abs((charges[index].date - shipments[number].charged_on).days)
+
+        rows, columns = linear_sum_assignment(cost)
+        for row, position in zip(rows, columns):
+            if cost[row, position] < no_pair:
+                pairs[charge_group[row]] = shipment_group[position]
+    return pairs
+
+
+def _competing_groups(candidates: dict[int, list[int]]) -> list[tuple[list[int], list[int]]]:
+    """Split the charge-to-shipment candidate graph into its connected components."""
+    charges_of: dict[int, list[int]] = defaultdict(list)
+    for index, numbers in candidates.items():
+        for number in numbers:
+            charges_of[number].append(index)
+
+    seen: set[int] = set()
+    groups: list[tuple[list[int], list[int]]] = []
+    for start, numbers in candidates.items():
+        if start in seen or not numbers:
+            continue
+        charge_group: list[int] = []
+        shipment_group: set[int] = set()
+        stack = [start]
+        seen.add(start)
+        while stack:
+            index = stack.pop()
+            charge_group.append(index)
+            for number in candidates[index]:
+                if number in shipment_group:
+                    continue
+                shipment_group.add(number)
+                for other in charges_of[number]:
+                    if other not in seen:
+                        seen.add(other)
+                        stack.append(other)
+        groups.append((sorted(charge_group), sorted(shipment_group)))
+    return groups
 
 
 def _amount_matches(charge: CardCharge, shipment: Shipment) -> bool:

@@ -15,12 +15,15 @@ import csv
 import logging
 import os
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Sequence
 
 from bot.ports import Voucher
 
 log = logging.getLogger(__name__)
+
+CENT = Decimal("0.01")
 
 COLUMNS = ("voucher_number", "date", "account", "cost_center", "project", "tax_code",
            "amount", "currency", "description", "reference")
@@ -43,21 +46,31 @@ class FileExporter:
         for voucher in vouchers:
             if voucher.balance() != 0:
                 raise ValueError(f"voucher {voucher.number} does not balance: {voucher.balance()}")
+            # The file has two decimals, so a fraction of an øre would be
+            # rounded away and could unbalance the written voucher.
+            for line in voucher.lines:
+                if line.amount != line.amount.quantize(CENT):
+                    raise ValueError(f"voucher {voucher.number}, account {line.account}: "
+                                     f"amount {line.amount} is not a whole number of øre")
 
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self._new_path()
         temporary = path.with_suffix(".tmp")
-        with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
-            writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
-            writer.writerow(COLUMNS)
-            for voucher in vouchers:
-                for line in voucher.lines:
-                    writer.writerow([
-                        voucher.number, voucher.date.isoformat(), line.account,
-                        line.cost_center or "", line.project or "", line.tax_code or "",
-                        f"{line.amount:.2f}", "NOK", line.description, voucher.reference,
-                    ])
-        os.replace(temporary, path)
+        try:
+            with temporary.open("w", encoding="utf-8-sig", newline="") as handle:
+                writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
+                writer.writerow(COLUMNS)
+                for voucher in vouchers:
+                    for line in voucher.lines:
+                        writer.writerow([
+                            voucher.number, voucher.date.isoformat(), line.account,
+                            line.cost_center or "", line.project or "", line.tax_code or "",
+                            f"{line.amount:.2f}", "NOK", line.description, voucher.reference,
+                        ])
+            os.replace(temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
 
         self.written.append(path)
         log.info("exported %d vouchers to %s", len(vouchers), path)

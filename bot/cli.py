@@ -1,0 +1,100 @@
+"""The ``allocbot`` command.
+
+Exit status: 0 on success, 1 on a failed run, 2 on bad usage or bad
+configuration; errors are printed as one line naming the file and field.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from bot.config import Settings, load_settings
+from bot.errors import AllocbotError, ConfigError
+
+log = logging.getLogger("bot")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # The common options are accepted before and after the command; SUPPRESS keeps
+    # a subcommand's absent option from overwriting a value given before it.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, default=argparse.SUPPRESS,
+                        help="settings file (default: config.toml if present, else built-in defaults)")
+    common.add_argument("--verbose", "-v", action="store_true", default=argparse.SUPPRESS,
+                        help="log debug messages to stderr")
+
+    parser = argparse.ArgumentParser(prog="allocbot", parents=[common],
+                                     description="Allocate company card purchases to cost centers, projects, "
+                                                 "accounts and VAT codes.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", parents=[common], help="run the whole flow offline on a generated sample company")
+    demo.add_argument("--lang", choices=("nb", "en"), default=None, help="language of the output (default: nb)")
+    demo.add_argument("--workspace", type=Path, default=None,
+                      help="folder for the demo's files (default: a new temporary folder)")
+    demo.add_argument("--seed", type=int, default=2026, help="seed of the sample company generator")
+
+    ingest = commands.add_parser("ingest", parents=[common], help="take in .eml messages, order reports or statements from disk")
+    ingest.add_argument("files", nargs="+", type=Path, metavar="FILE")
+
+    learn = commands.add_parser("learn", parents=[common], help="import labeled Amazon Business order reports as history")
+    learn.add_argument("files", nargs="+", type=Path, metavar="FILE")
+
+    commands.add_parser("post", parents=[common], help="post approved allocations that are not posted yet")
+
+    audit = commands.add_parser("audit", parents=[common], help="audit log commands")
+    audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
+    audit_commands.add_parser("verify", parents=[common], help="check the audit log's hash chain")
+    return parser
+
+
+def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
+    """Parse the command line, filling the common options' defaults."""
+    args = build_parser().parse_args(argv)
+    args.config = getattr(args, "config", None)
+    args.verbose = getattr(args, "verbose", False)
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_arguments(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    try:
+        settings = load_settings(args.config)
+        return _run(args, settings)
+    except ConfigError as exc:
+        print(f"allocbot: configuration error: {exc.describe()}", file=sys.stderr)
+        return exc.exit_status
+    except AllocbotError as exc:
+        print(f"allocbot: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except KeyboardInterrupt:
+        print("allocbot: interrupted", file=sys.stderr)
+        return 1
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    # Imported here so that `allocbot --help` and configuration errors stay fast:
+    # the pipeline pulls in spaCy and scikit-learn.
+    from bot import commands
+
+    if args.command == "demo":
+        return commands.demo(settings, language=args.lang, workspace=args.workspace, seed=args.seed)
+    if args.command == "ingest":
+        return commands.ingest(settings, args.files)
+    if args.command == "learn":
+        return commands.learn(settings, args.files)
+    if args.command == "post":
+        return commands.post(settings)
+    if args.command == "audit":
+        return commands.audit_verify(settings)
+    raise AssertionError(f"unhandled command {args.command}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
