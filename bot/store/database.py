@@ -1,0 +1,79 @@
+"""The database behind the bot: engine, schema migrations and transactions."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+log = logging.getLogger(__name__)
+
+ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
+
+
+class Store:
+    """A database at ``url``, such as ``sqlite:///var/allocbot.db`` or ``postgresql+psycopg2://...``.
+
+    Only SQLite and PostgreSQL are supported: the repository relies on their
+    ``INSERT ... ON CONFLICT``. For a SQLite file the parent folder is
+    created, and foreign keys are switched on for every connection, because
+    SQLite leaves them off by default.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+        self.display_url = self.url.render_as_string(hide_password=True)
+
+        backend = self.url.get_backend_name()
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(f"unsupported database {self.display_url}: use a sqlite:// or postgresql:// URL")
+
+        if backend == "sqlite" and self.url.database and self.url.database != ":memory:":
+            Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+
+        self.engine = create_engine(self.url)
+        if backend == "sqlite":
+            event.listen(self.engine, "connect", _enable_sqlite_foreign_keys)
+        log.info("Using database %s", self.display_url)
+
+    def migrate(self) -> None:
+        """Upgrade the schema to the newest migration, or do nothing when it is current."""
+        config = Config(str(ALEMBIC_INI))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+        log.info("Database %s is at the newest schema", self.display_url)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """Open one transaction: commit when the block ends, roll back on any exception.
+
+        Objects stay readable after the block (``expire_on_commit=False``),
+        so callers can use the ids and values they just stored.
+        """
+        with Session(self.engine, expire_on_commit=False) as session:
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    def close(self) -> None:
+        """Close all pooled connections, for example before the database is dropped."""
+        self.engine.dispose()
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys = ON")
+    cursor.close()

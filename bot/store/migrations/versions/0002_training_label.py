@@ -1,0 +1,38 @@
+"""Add training labels: labeled history and human decisions the classifier learns from.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-12-04
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0002"
+down_revision: str | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "training_label",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("cost_center", sa.String(), nullable=False),
+        sa.Column("project", sa.String(), nullable=True),
+        sa.Column("account", sa.String(), nullable=False),
+        sa.Column("tax_code", sa.String(), nullable=False),
+        sa.Column("source", sa.String(), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("source IN ('history', 'human')", name=op.f("ck_training_label_source")),
+        sa.ForeignKeyConstraint(["item_id"], ["amazon_item.id"], name=op.f("fk_training_label_item_id_amazon_item")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_training_label")),
+        sa.UniqueConstraint("item_id", name=op.f("uq_training_label_item_id")),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("training_label")

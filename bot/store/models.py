@@ -1,0 +1,387 @@
+"""Tables of the store, as sqlmodel classes.
+
+The schema is created and changed only by the alembic migrations under
+``bot/store/migrations``, and a test checks that they build exactly these tables.
+Money columns are NOK or the report's currency as exact decimals with two
+decimal places (``MONEY``), and every timestamp is an aware UTC datetime.
+Cost centers, projects, accounts and VAT codes on suggestions and
+allocations are plain codes, not foreign keys, so a booked allocation keeps
+its codes when the master data later changes.
+"""
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, MetaData, UniqueConstraint
+from sqlalchemy.orm import registry
+from sqlmodel import Field, Relationship, SQLModel
+
+from bot.store.types import ExactDecimal, UtcDateTime
+
+MONEY = ExactDecimal(18, 2)
+
+# Currency rates as banks print them, such as 10.8523 NOK per EUR.
+RATE = ExactDecimal(18, 8)
+
+DOCUMENT_KINDS = ("order_report", "statement", "email")
+ITEM_STATES = ("new", "suggested", "asked", "awaiting_approval", "decided", "posted")
+ALLOCATION_SOURCES = ("auto", "human", "rule", "history")
+ALLOCATION_STATUSES = ("approved", "pending_approval", "rejected")
+TRAINING_SOURCES = ("history", "human")
+QUESTION_KINDS = ("question", "approval")
+QUESTION_STATUSES = ("open", "answered", "expired")
+
+# Fixed constraint names, so that later migrations can drop or alter them
+# by name, also in SQLite's batch mode.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> CheckConstraint:
+    allowed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=column)
+
+
+class StoreModel(SQLModel, registry=registry(metadata=MetaData(naming_convention=NAMING_CONVENTION))):
+    """Base of the store's tables, with a metadata of their own.
+
+    The store's own metadata keeps the migrations and the schema test
+    independent of any other sqlmodel table that gets imported.
+    """
+
+
+# --- master data snapshot ----------------------------------------------------
+#
+# Mirrors bot.masterdata. Entries that disappear from the master data stay
+# with active = False, because earlier decisions still name them.
+
+
+class CostCenterRow(StoreModel, table=True):
+    __tablename__ = "cost_center"
+
+    code: str = Field(primary_key=True)
+    name: str
+    description: str = ""
+    active: bool = True
+
+
+class ProjectRow(StoreModel, table=True):
+    __tablename__ = "project"
+
+    code: str = Field(primary_key=True)
+    name: str
+    lead: str
+    cost_center: str | None = None
+    customer: str | None = None
+    sites: list[str] = Field(default_factory=list, sa_type=JSON)
+    start: dt.date | None = None
+    end: dt.date | None = None
+    active: bool = True
+
+
+class AccountRow(StoreModel, table=True):
+    __tablename__ = "account"
+
+    number: str = Field(primary_key=True)
+    name: str
+    default_tax_code: str | None = None
+    active: bool = True
+
+
+class TaxCodeRow(StoreModel, table=True):
+    __tablename__ = "tax_code"
+
+    code: str = Field(primary_key=True)
+    name: str
+    rate: Decimal = Field(sa_type=ExactDecimal(5, 2))  # percent, such as 25.00
+    active: bool = True
+
+
+class EmployeeRow(StoreModel, table=True):
+    __tablename__ = "employee"
+
+    email: str = Field(primary_key=True)
+    name: str
+    cost_center: str
+    role: str
+    manager: str | None = None
+    active: bool = True
+
+
+class EventRow(StoreModel, table=True):
+    """A company event. The master data gives events no key, so a sync replaces them all."""
+
+    __tablename__ = "event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    start: dt.date
+    end: dt.date
+    location: str
+    cost_center: str | None = None
+    project: str | None = None
+
+
+class LocationRow(StoreModel, table=True):
+    """A known delivery address. Like events, locations are replaced as a whole by each sync."""
+
+    __tablename__ = "location"
+
+    id: int | None = Field(default=None, primary_key=True)
+    label: str
+    address: str
+    kind: str
+    project: str | None = None
+
+
+# --- documents and what was read from them -----------------------------------
+
+
+class Document(StoreModel, table=True):
+    """A received file. Its unique SHA-256 makes sure the same file is read once."""
+
+    __tablename__ = "document"
+    __table_args__ = (_one_of("kind", DOCUMENT_KINDS),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str
+    filename: str
+    sha256: str = Field(unique=True)
+    message_id: str | None = Field(default=None, index=True)
+    sender: str | None = None
+    received_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    status: str = "received"
+
+
+class CardTransaction(StoreModel, table=True):
+    """One line of a card statement, with ``amount`` in NOK and positive for a purchase.
+
+    ``fingerprint`` identifies the line across files: booking date, amount,
+    the description without case, spaces or punctuation, and the occurrence
+    number of that combination within its statement. The same statement sent
+    as CSV and as PDF therefore yields the same fingerprints.
+    """
+
+    __tablename__ = "card_transaction"
+
+    id: int | None = Field(default=None, primary_key=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    line: int
+    date: dt.date
+    description: str
+    amount: Decimal = Field(sa_type=MONEY)
+    original_amount: Decimal | None = Field(default=None, sa_type=MONEY)
+    original_currency: str | None = None
+    rate: Decimal | None = Field(default=None, sa_type=RATE)
+    fingerprint: str = Field(unique=True)
+
+
+class AmazonOrder(StoreModel, table=True):
+    __tablename__ = "amazon_order"
+
+    id: int | None = Field(default=None, primary_key=True)
+    order_id: str = Field(unique=True)
+    order_date: dt.date
+    currency: str
+    requester_email: str | None = None
+    po_number: str | None = None
+
+    items: list["AmazonItem"] = Relationship(back_populates="order")
+
+
+class AmazonItem(StoreModel, table=True):
+    """One item of one shipment of an Amazon Business order, and its progress.
+
+    ``unit_price``, ``net_total`` and ``item_tax`` are in ``currency``.
+    ``amount_nok`` is the item's share of the card charge in NOK. It is set
+    by reconciliation, and every decision splits exactly this amount.
+    ``item_key`` is the order id, payment reference, ASIN and the occurrence
+    number of that combination within its report, so a report that is sent
+    again, or overlaps an earlier one, adds no item twice.
+    """
+
+    __tablename__ = "amazon_item"
+    __table_args__ = (_one_of("state", ITEM_STATES),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    amazon_order_id: int = Field(foreign_key="amazon_order.id", index=True)
+    document_id: int = Field(foreign_key="document.id", index=True)
+    item_key: str = Field(unique=True)
+    line: int
+    title: str
+    quantity: int
+    unit_price: Decimal = Field(sa_type=MONEY)
+    net_total: Decimal = Field(sa_type=MONEY)
+    item_tax: Decimal | None = Field(default=None, sa_type=MONEY)
+    currency: str
+    amount_nok: Decimal | None = Field(default=None, sa_type=MONEY)
+    card_transaction_id: int | None = Field(default=None, foreign_key="card_transaction.id", index=True)
+    asin: str | None = None
+    unspsc: str | None = None
+    category: str | None = None
+    brand: str | None = None
+    seller: str | None = None
+    shipping_address: str | None = None
+    payment_reference: str | None = Field(default=None, index=True)
+    shipment_date: dt.date | None = None
+    requester_email: str | None = Field(default=None, index=True)
+    custom_fields: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    state: str = Field(default="new", index=True)
+
+    order: AmazonOrder = Relationship(back_populates="items")
+
+
+# --- suggestions, decisions, questions and postings --------------------------
+
+
+class SuggestionRow(StoreModel, table=True):
+    """One ranked suggestion (rank 1 is the best) for an item.
+
+    ``reasons`` is a list of ``{"template": ..., "params": {...}}`` objects,
+    the ``bot.records.Reason`` values behind the suggestion.
+    """
+
+    __tablename__ = "suggestion"
+    __table_args__ = (UniqueConstraint("item_id", "rank"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="amazon_item.id", index=True)
+    rank: int
+    cost_center: str
+    project: str | None = None
+    account: str
+    tax_code: str
+    confidence: float  # a probability between 0 and 1, not money
+    source: str
+    reasons: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
+    model_version: str
+    created_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+
+
+class AllocationRow(StoreModel, table=True):
+    """The decision for one item, whose lines split the item's ``amount_nok``."""
+
+    __tablename__ = "allocation"
+    __table_args__ = (_one_of("source", ALLOCATION_SOURCES), _one_of("status", ALLOCATION_STATUSES))
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="amazon_item.id", unique=True)
+    source: str
+    decided_by: str
+    decided_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    status: str
+
+    item: AmazonItem = Relationship()
+    lines: list["AllocationLine"] = Relationship(
+        back_populates="allocation",
+        cascade_delete=True,
+        sa_relationship_kwargs={"order_by": "AllocationLine.position"},
+    )
+
+
+class AllocationLine(StoreModel, table=True):
+    """One split line of a decision, with ``amount`` in NOK."""
+
+    __tablename__ = "allocation_line"
+    __table_args__ = (UniqueConstraint("allocation_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    allocation_id: int = Field(foreign_key="allocation.id", index=True, ondelete="CASCADE")
+    position: int
+    cost_center: str
+    project: str | None = None
+    account: str
+    tax_code: str
+    amount: Decimal = Field(sa_type=MONEY)
+
+    allocation: AllocationRow = Relationship(back_populates="lines")
+
+
+class Question(StoreModel, table=True):
+    """A question to a person about an item, or a request for a manager's approval."""
+
+    __tablename__ = "question"
+    __table_args__ = (_one_of("kind", QUESTION_KINDS), _one_of("status", QUESTION_STATUSES))
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="amazon_item.id", index=True)
+    kind: str
+    asked_email: str
+    status: str = "open"
+    created_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    answered_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    answered_by: str | None = None
+
+
+class Posting(StoreModel, table=True):
+    """A voucher booked in the accounting system, at most one per allocation."""
+
+    __tablename__ = "posting"
+
+    id: int | None = Field(default=None, primary_key=True)
+    allocation_id: int = Field(foreign_key="allocation.id", unique=True)
+    connector: str
+    voucher_number: str
+    external_id: str | None = None
+    posted_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    status: str = "posted"
+
+
+# --- audit log ---------------------------------------------------------------
+
+
+class AuditEvent(StoreModel, table=True):
+    """One entry of the append-only audit log.
+
+    ``hash`` is the SHA-256 of ``prev_hash`` followed by the canonical JSON
+    of the entry's content (see ``bot.store.audit``), so changing or removing
+    an entry breaks the chain. ``prev_hash`` is unique: two writers that
+    read the same chain end cannot both append.
+    """
+
+    __tablename__ = "audit_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = Field(sa_type=UtcDateTime)
+    actor: str
+    action: str
+    subject_type: str
+    subject_id: str
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    model_version: str | None = None
+    prev_hash: str = Field(unique=True)
+    hash: str = Field(unique=True)
+
+
+# --- training data -------------------------------------------------------------
+
+
+class TrainingLabel(StoreModel, table=True):
+    """The true allocation of an item, kept as a training example for the classifier.
+
+    Labeled history lives here rather than in ``allocation`` because it was
+    booked elsewhere already and must never be posted again. Every human
+    decision adds a row too, so the next training run learns from it.
+    """
+
+    __tablename__ = "training_label"
+    __table_args__ = (_one_of("source", TRAINING_SOURCES),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="amazon_item.id", unique=True)
+    cost_center: str
+    project: str | None = None
+    account: str
+    tax_code: str
+    source: str
+    created_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)

@@ -1,0 +1,83 @@
+"""Reads and writes the pipeline needs beyond the repository: training data and open work.
+
+Rows come back as ``bot.records`` values so the classifier and the
+reconciliation never see table classes.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import selectinload
+from sqlmodel import Session, col, exists, select
+
+from bot.records import Allocation, CardCharge, ReportItem
+from bot.store.models import AmazonItem, CardTransaction, Document, TrainingLabel
+
+
+def add_example(session: Session, item_id: int, allocation: Allocation, *, source: str) -> TrainingLabel:
+    """Store the true allocation of an item for training ("history" or "human")."""
+    label = TrainingLabel(item_id=item_id, cost_center=allocation.cost_center, project=allocation.project,
+                          account=allocation.account, tax_code=allocation.tax_code, source=source)
+    session.add(label)
+    session.flush()
+    return label
+
+
+def training_examples(session: Session) -> list[tuple[ReportItem, Allocation]]:
+    """Return every labeled item in the order it was received."""
+    statement = (
+        select(AmazonItem, TrainingLabel, Document.filename)
+        .join(TrainingLabel, col(TrainingLabel.item_id) == col(AmazonItem.id))
+        .join(Document, col(Document.id) == col(AmazonItem.document_id))
+        .options(selectinload(AmazonItem.order))
+        .order_by(col(AmazonItem.id))
+    )
+    return [
+        (to_report_item(item, filename),
+         Allocation(label.cost_center, label.project, label.account, label.tax_code))
+        for item, label, filename in session.exec(statement)
+    ]
+
+
+def open_items(session: Session) -> list[tuple[int, ReportItem]]:
+    """Return items that wait for their card charge: not linked, not history, not decided."""
+    labeled = exists().where(col(TrainingLabel.item_id) == col(AmazonItem.id))
+    statement = (
+        select(AmazonItem, Document.filename)
+        .join(Document, col(Document.id) == col(AmazonItem.document_id))
+        .where(col(AmazonItem.card_transaction_id).is_(None), AmazonItem.state == "new", ~labeled)
+        .options(selectinload(AmazonItem.order))
+        .order_by(col(AmazonItem.id))
+    )
+    return [(item.id, to_report_item(item, filename)) for item, filename in session.exec(statement)]
+
+
+def open_charges(session: Session) -> list[tuple[int, CardCharge]]:
+    """Return card lines that no item is linked to yet."""
+    linked = exists().where(col(AmazonItem.card_transaction_id) == col(CardTransaction.id))
+    statement = (
+        select(CardTransaction, Document.filename)
+        .join(Document, col(Document.id) == col(CardTransaction.document_id))
+        .where(~linked)
+        .order_by(col(CardTransaction.date), col(CardTransaction.id))
+    )
+    return [(row.id, to_card_charge(row, filename)) for row, filename in session.exec(statement)]
+
+
+def to_report_item(row: AmazonItem, source: str) -> ReportItem:
+    """Rebuild the parsed record from its row; columns the store does not keep are None."""
+    order = row.order
+    return ReportItem(
+        source=source, line=row.line, order_id=order.order_id, order_date=order.order_date,
+        currency=row.currency, title=row.title, quantity=row.quantity, unit_price=row.unit_price,
+        net_total=row.net_total, account_user_email=row.requester_email, po_number=order.po_number,
+        payment_reference=row.payment_reference, shipment_date=row.shipment_date,
+        shipping_address=row.shipping_address, product_category=row.category, asin=row.asin,
+        unspsc=row.unspsc, brand=row.brand, seller=row.seller, item_tax=row.item_tax,
+        custom_fields=dict(row.custom_fields or {}),
+    )
+
+
+def to_card_charge(row: CardTransaction, source: str) -> CardCharge:
+    return CardCharge(source=source, line=row.line, date=row.date, description=row.description,
+                      amount=row.amount, original_amount=row.original_amount,
+                      original_currency=row.original_currency, rate=row.rate)
