@@ -1,0 +1,191 @@
+"""Numbers and dates as Norwegian banks and Amazon Business reports write them.
+
+Every function takes either text or a typed spreadsheet cell (openpyxl
+returns numbers and datetimes for typed cells) and raises `ValueError` with a
+message that quotes the value. Parsers turn that into an `InputError` that
+names the file, line and column.
+
+Money is returned as `Decimal`. A float cell is converted through its
+shortest repr, so a cell that shows ``148.13`` becomes ``Decimal("148.13")``
+and not the binary expansion of the float.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from decimal import Decimal
+
+# Space, no-break space, narrow no-break space and thin space: Norwegian
+# banks and Excel use all of them as thousands separators.
+_GROUP_SPACES = " \u00a0\u202f\u2009"
+
+# Decimal comma, with an optional thousands separator (a space or a dot)
+# between groups of three digits: "148,13", "1 234,50", "1.234,50", "25 000".
+_DECIMAL_COMMA = re.compile(
+    rf"(?P<sign>[-\u2212]?)(?P<integer>\d{{1,3}}(?:[{_GROUP_SPACES}.]\d{{3}})+|\d+)(?:,(?P<fraction>\d+))?",
+    re.ASCII,
+)
+
+# A lone decimal point: older DNB account exports write "35.8", and the DNB
+# Mastercard XLSX writes the original amount as "12.50 EUR".
+_LONE_DECIMAL_POINT = re.compile(r"(?P<sign>[-\u2212]?)(?P<integer>\d+)\.(?P<fraction>\d+)", re.ASCII)
+
+# Decimal point, with an optional comma thousands separator: "1234.50", "1,234.50".
+_DECIMAL_POINT = re.compile(r"(?P<sign>-?)(?P<integer>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?P<fraction>\d+))?", re.ASCII)
+
+# Amount followed by an ISO 4217 code, as in the statement's Valuta column.
+_AMOUNT_WITH_CURRENCY = re.compile(r"(?P<amount>.+?)\s+(?P<currency>[A-Z]{3})")
+
+_NORWEGIAN_DATE = re.compile(r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})", re.ASCII)
+_US_DATE = re.compile(r"(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})", re.ASCII)
+# ISO 8601 date, optionally followed by a time such as "T13:00:59.799Z".
+_ISO_DATE = re.compile(r"(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})(?:[T ].*)?", re.ASCII)
+
+
+def parse_decimal_comma(value: object) -> Decimal:
+    """Parse an amount written the Norwegian (and German) way, such as ``1 234,50``.
+
+    A value with a single dot and no comma (``35.8``, ``12.50``) is read as a
+    decimal point, because Norwegian bank exports write both forms. That makes
+    ``1.234`` one thousand two hundred and thirty-four, since a thousands
+    group needs exactly three digits after the dot.
+    """
+    number = _number_cell(value)
+    if number is not None:
+        return number
+
+    text = _text(value, "number")
+    match = _DECIMAL_COMMA.fullmatch(text)
+    if match is None:
+        match = _LONE_DECIMAL_POINT.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a number with a decimal comma, such as 1 234,50")
+
+    return _join(match["sign"], match["integer"], match["fraction"])
+
+
+def parse_decimal_point(value: object) -> Decimal:
+    """Parse an amount written with a decimal point, such as ``1234.50`` or ``-8.31``."""
+    number = _number_cell(value)
+    if number is not None:
+        return number
+
+    text = _text(value, "number")
+    match = _DECIMAL_POINT.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a number with a decimal point, such as 1234.50")
+
+    return _join(match["sign"], match["integer"], match["fraction"])
+
+
+def format_decimal_comma(value: Decimal) -> str:
+    """Format an amount the Norwegian way with two decimals, such as ``-1 234,50``.
+
+    The thousands separator is a plain space, as on printed statements.
+    """
+    return f"{value:,.2f}".replace(",", " ").replace(".", ",")
+
+
+def parse_amount_with_currency(value: object) -> tuple[Decimal, str]:
+    """Parse an original amount and its currency code, such as ``12,50 EUR`` or ``12.50 EUR``."""
+    text = _text(value, "amount with currency")
+    match = _AMOUNT_WITH_CURRENCY.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not an amount followed by a currency code, such as 12,50 EUR")
+
+    return parse_decimal_comma(match["amount"]), match["currency"]
+
+
+def parse_quantity(value: object) -> int:
+    """Parse a whole, non-negative item count."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a quantity")
+
+    if isinstance(value, int | float | Decimal):
+        if value != int(value):
+            raise ValueError(f"{value!r} is not a whole number")
+        quantity = int(value)
+    else:
+        text = _text(value, "quantity")
+        if not (text.isascii() and text.isdigit()):
+            raise ValueError(f"{text!r} is not a whole number")
+        quantity = int(text)
+
+    if quantity < 0:
+        raise ValueError(f"{quantity} is negative")
+    return quantity
+
+
+def parse_norwegian_date(value: object) -> date:
+    """Parse a ``dd.mm.yyyy`` date or a spreadsheet date cell."""
+    cell = _date_cell(value)
+    if cell is not None:
+        return cell
+
+    text = _text(value, "date")
+    match = _NORWEGIAN_DATE.fullmatch(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a date in the form dd.mm.yyyy")
+    return _make_date(text, match)
+
+
+def parse_report_date(value: object) -> date:
+    """Parse a date of an Amazon Business report: ``MM/DD/YYYY``, ``DD.MM.YYYY`` or ISO 8601.
+
+    amazon.com exports write US dates; the German marketplace writes
+    ``DD.MM.YYYY``; the API and privacy exports write ISO timestamps, of which
+    only the date is kept.
+    """
+    cell = _date_cell(value)
+    if cell is not None:
+        return cell
+
+    text = _text(value, "date")
+    for pattern in (_US_DATE, _NORWEGIAN_DATE, _ISO_DATE):
+        match = pattern.fullmatch(text)
+        if match is not None:
+            return _make_date(text, match)
+    raise ValueError(f"{text!r} is not a date in the form MM/DD/YYYY, DD.MM.YYYY or YYYY-MM-DD")
+
+
+def _text(value: object, kind: str) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"{value!r} is not a {kind}")
+    return value.strip()
+
+
+def _number_cell(value: object) -> Decimal | None:
+    """Return a typed numeric cell as a Decimal, or None for text."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a number")
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    return None
+
+
+def _date_cell(value: object) -> date | None:
+    """Return a typed date cell as a date, or None for text."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return None
+
+
+def _join(sign: str, integer: str, fraction: str | None) -> Decimal:
+    digits = "".join(character for character in integer if character.isdigit())
+    text = f"{digits}.{fraction}" if fraction else digits
+    number = Decimal(text)
+    return -number if sign else number
+
+
+def _make_date(text: str, match: re.Match[str]) -> date:
+    try:
+        return date(int(match["year"]), int(match["month"]), int(match["day"]))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a valid calendar date") from None

@@ -1,0 +1,317 @@
+"""Read a CSV or XLSX file into a header and numbered records.
+
+Order reports and card statements both arrive as CSV or as XLSX, and this
+module hides the difference. The format parsers ask a `Record` for a column
+by its canonical name and get the cleaned cell. Every error it raises names
+the file, the line (CSV) or row (XLSX) and the column as written in the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import re
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import TypeVar
+
+import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
+
+from bot.errors import InputError
+
+log = logging.getLogger(__name__)
+
+CellValue = str | int | float | Decimal | date | datetime | None
+T = TypeVar("T")
+
+XLSX_MAGIC = b"PK\x03\x04"  # an XLSX file is a ZIP archive
+DELIMITERS = ",;\t"
+TEXT_ENCODINGS = ("utf-8-sig", "cp1252")
+
+# Amazon wraps ids in Excel formula notation, ="4821", so Excel keeps leading zeros.
+_EXCEL_TEXT_FORMULA = re.compile(r'="(.*)"', re.DOTALL)
+NULL_TEXTS = frozenset({"", "N/A"})
+
+
+@dataclass(frozen=True)
+class Row:
+    """One data row of a table.
+
+    ``number`` is the physical line where a CSV record starts, counting the
+    file's first line as 1, or the sheet row number of an XLSX row.
+    """
+
+    number: int
+    cells: tuple[CellValue, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    """The header and data rows of the first sheet of a file.
+
+    The header is the first row that is not empty; empty rows are skipped.
+    """
+
+    source: str
+    header: tuple[str, ...]
+    rows: tuple[Row, ...]
+    row_label: str  # "line" for CSV, "row" for XLSX, used in error locations
+    header_number: int = 1
+
+    @property
+    def header_location(self) -> str:
+        return f"{self.row_label} {self.header_number}"
+
+    def resolve_columns(self, aliases: Mapping[str, str]) -> dict[str, int]:
+        """Map canonical column names to their index in this table.
+
+        ``aliases`` maps normalized header texts (see `normalize_header`) to
+        canonical names. Header cells that match no alias are ignored. A
+        canonical column found twice is an error, because the parser could
+        not tell which one to trust.
+        """
+        columns: dict[str, int] = {}
+        for index, name in enumerate(self.header):
+            canonical = aliases.get(normalize_header(name))
+            if canonical is None:
+                continue
+            if canonical in columns:
+                first = self.header[columns[canonical]]
+                raise InputError(
+                    self.source,
+                    f"columns '{first}' and '{name}' both contain '{canonical}'",
+                    location=self.header_location,
+                    fix="remove one of the two columns",
+                )
+            columns[canonical] = index
+        return columns
+
+    def records(self, columns: Mapping[str, int]) -> Iterator[Record]:
+        """Yield one `Record` per data row with the given columns."""
+        for row in self.rows:
+            values = {name: clean_cell(row.cells[index]) for name, index in columns.items()}
+            headers = {name: self.header[index] for name, index in columns.items()}
+            yield Record(self.source, f"{self.row_label} {row.number}", row.number, values, headers)
+
+
+@dataclass(frozen=True)
+class Record:
+    """The cleaned cells of one row, by canonical column name.
+
+    A column the file does not have reads as None, like an empty cell.
+    """
+
+    source: str
+    location: str
+    number: int
+    values: Mapping[str, CellValue]
+    headers: Mapping[str, str]  # canonical name -> header text in the file
+
+    def text(self, column: str, *, required: bool = False) -> str | None:
+        """Return a cell as text, or None when it is empty."""
+        return self.get(column, _as_text, required=required)
+
+    def get(
+        self,
+        column: str,
+        convert: Callable[[CellValue], T],
+        *,
+        required: bool = False,
+        fix: str | None = None,
+    ) -> T | None:
+        """Convert a cell, or return None when it is empty and not required.
+
+        ``convert`` raises `ValueError` for a value it cannot read; that
+        becomes an `InputError` naming this row and column, with ``fix``.
+        """
+        value = self.values.get(column)
+        if value is None:
+            if required:
+                raise self.error(column, "value is missing", fix=f"fill in '{self.header(column)}' on every row")
+            return None
+
+        try:
+            return convert(value)
+        except ValueError as error:
+            raise self.error(column, str(error), fix=fix) from None
+
+    def error(self, column: str | None, message: str, *, fix: str | None = None) -> InputError:
+        """Build an `InputError` located at this row and, when given, a column."""
+        location = self.location
+        if column is not None:
+            location += f", column '{self.header(column)}'"
+        return InputError(self.source, message, location=location, fix=fix)
+
+    def header(self, column: str) -> str:
+        return self.headers.get(column, column)
+
+
+def read_table(path: Path) -> Table:
+    """Read the header and data rows of a CSV or XLSX file.
+
+    The format is recognized by content: a ZIP archive is read as XLSX, any
+    other file as delimited text.
+    """
+    data = _read_bytes(path)
+    if data.startswith(XLSX_MAGIC):
+        return _read_xlsx(path.name, data)
+    return _read_csv(path.name, decode_text(path.name, data))
+
+
+def decode_text(source: str, data: bytes) -> str:
+    """Decode a text export as UTF-8 (with or without BOM), else as Windows-1252.
+
+    Norwegian banks export cp1252 and Amazon exports UTF-8 with a BOM.
+    Windows-1252 text with Norwegian letters is almost never valid UTF-8
+    (``ø`` alone is the byte 0xF8, which UTF-8 does not allow), so trying
+    UTF-8 first does not misread it.
+    """
+    for encoding in TEXT_ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise InputError(
+        source,
+        "file is neither UTF-8 nor Windows-1252 text",
+        fix="export the file again as CSV (UTF-8) or XLSX",
+    )
+
+
+def normalize_header(name: str) -> str:
+    """Fold a header cell for matching: case, surrounding space and repeated spaces."""
+    return " ".join(name.split()).casefold()
+
+
+def clean_cell(value: CellValue) -> CellValue:
+    """Strip text, unwrap ``="…"`` and turn empty or ``N/A`` cells into None."""
+    if not isinstance(value, str):
+        return value
+
+    text = value.strip()
+    match = _EXCEL_TEXT_FORMULA.fullmatch(text)
+    if match is not None:
+        text = match[1].strip()
+    if text in NULL_TEXTS:
+        return None
+    return text
+
+
+def _as_text(value: CellValue) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise InputError(path.name, f"file cannot be read: {error.strerror}") from None
+
+
+def _read_csv(source: str, text: str) -> Table:
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = _sniff_delimiter(first_line)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+    header: list[str] | None = None
+    header_number = 1
+    rows = []
+    try:
+        previous_end = 0
+        for cells in reader:
+            start = previous_end + 1
+            previous_end = reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            if header is None:
+                header, header_number = cells, start
+                continue
+            if len(cells) != len(header):
+                raise InputError(
+                    source,
+                    f"row has {len(cells)} fields but the header has {len(header)}",
+                    location=f"line {start}",
+                    fix=f"separate fields with '{_printable(delimiter)}' and quote fields that contain it",
+                )
+            rows.append(Row(start, tuple(cells)))
+    except csv.Error as error:
+        raise InputError(
+            source,
+            f"invalid CSV: {error}",
+            location=f"line {reader.line_num}",
+            fix="export the file again",
+        ) from None
+
+    log.debug("read %s: %d rows, delimiter %r", source, len(rows), delimiter)
+    names = tuple(name.strip() for name in header or ())
+    return Table(source, names, tuple(rows), "line", header_number)
+
+
+def _sniff_delimiter(header_line: str) -> str:
+    """Pick the delimiter that occurs most often in the header line.
+
+    Header names contain none of the candidates, so a count is reliable
+    where `csv.Sniffer` guesses from too little text.
+    """
+    counts = {delimiter: header_line.count(delimiter) for delimiter in DELIMITERS}
+    return max(counts, key=counts.__getitem__)
+
+
+def _printable(delimiter: str) -> str:
+    return "TAB" if delimiter == "\t" else delimiter
+
+
+def _read_xlsx(source: str, data: bytes) -> Table:
+    # NOTE: formulas are read as their text, not their cached result, because
+    # a workbook written by openpyxl stores ="4821" as a formula without a
+    # result. Amazon's ="…" text formulas are unwrapped by clean_cell; any
+    # other formula fails to parse with the cell named.
+    try:
+        # A file object, because openpyxl rejects a path without an .xlsx
+        # suffix, and attachments often have none.
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
+        raise InputError(source, f"cannot be read as XLSX: {error}", fix="export the file again") from None
+
+    header: tuple[CellValue, ...] | None = None
+    header_number = 1
+    rows = []
+    try:
+        sheet = workbook.worksheets[0]
+        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            cells = _trim(cells)
+            if not cells:
+                continue
+            if header is None:
+                header, header_number = cells, number
+                continue
+            if len(cells) > len(header):
+                raise InputError(
+                    source,
+                    f"row has a value in column {len(cells)}, after the last header column",
+                    location=f"row {number}",
+                    fix="give every column a header or remove the extra values",
+                )
+            rows.append(Row(number, cells + (None,) * (len(header) - len(cells))))
+    finally:
+        workbook.close()
+
+    log.debug("read %s: %d rows from sheet %r", source, len(rows), sheet.title)
+    names = tuple("" if name is None else str(name).strip() for name in header or ())
+    return Table(source, names, tuple(rows), "row", header_number)
+
+
+def _trim(cells: tuple[CellValue, ...]) -> tuple[CellValue, ...]:
+    """Drop trailing empty cells, which XLSX rows often carry."""
+    end = len(cells)
+    while end and (cells[end - 1] is None or cells[end - 1] == ""):
+        end -= 1
+    return tuple(cells[:end])
