@@ -1,0 +1,221 @@
+"""The classifier: ranked allocation suggestions for report items.
+
+Three sources suggest allocations, in order of precedence:
+
+1. memory: earlier decisions on the same product in the same situation,
+   applied at once, without refitting (``source="memory"``);
+2. rules: the most specific configured keyword or UNSPSC rule fixes the
+   fields it sets, and the model fills in the rest (``source="rule"``);
+3. the model, or before enough history exists the cold start from master
+   data (``source="model"`` or ``"cold_start"``).
+
+Their confidences are mixed so that each source claims its share of what
+the sources before it left open: the memory keeps its own confidence, a rule
+takes RULE_TRUST of the rest, and the model the remainder. An allocation
+that several sources give adds up their shares and keeps the reasons and the
+source of the strongest. Suggestions are ranked by source precedence, then
+by confidence, and their confidences sum to at most 1.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+
+from bot.masterdata import MasterData
+from bot.nlp.coherence import Coherence, FieldProbabilities
+from bot.nlp.coldstart import ColdStart, ColdStartEstimate
+from bot.nlp.context import ContextBuilder, ItemContext
+from bot.nlp.evidence import ProjectClues
+from bot.nlp.memory import MEMORY_CAP, Memory
+from bot.nlp.model import FIELDS, Model
+from bot.nlp.reasons import MAX_REASONS, Explainer
+from bot.nlp.rules import KeywordRule, check_rules, find_rule
+from bot.records import Allocation, Reason, ReportItem, Suggestion
+
+logger = logging.getLogger(__name__)
+
+# Minimum number of decided items before the model replaces the cold start.
+# Below this, a logistic regression has too few examples per class to beat
+# master data.
+MIN_TRAINING_EXAMPLES = 20
+
+# Share of the open probability that a matching rule claims. The model keeps
+# the rest, because a rule can be wrong for an item.
+RULE_TRUST = 0.9
+
+# Highest confidence per source, so that no suggestion claims certainty.
+# The cold start's joint probabilities are also scaled by its cap.
+CONFIDENCE_CAPS = {"memory": MEMORY_CAP, "rule": 0.95, "model": 0.95, "cold_start": 0.5}
+
+_PRECEDENCE = ("memory", "rule", "model", "cold_start")
+
+
+@dataclass
+class _Draft:
+    confidence: float
+    source: str
+    reasons: list[Reason] = field(default_factory=list)
+
+
+class Classifier:
+    """Suggest allocations for report items and learn from decided ones.
+
+    ``learn`` and ``remember`` both add decided items keyed by
+    ``ReportItem.key``: an item passed again replaces its earlier decision
+    instead of counting twice, so callers may pass the whole history on
+    every ``learn``. An Allocation whose ``tax_code`` is "" stands for the
+    account's default VAT code.
+    """
+
+    def __init__(self, master: MasterData, rules: Sequence[KeywordRule] = ()) -> None:
+        check_rules(rules, master)
+        self.master = master
+        self.rules = tuple(rules)
+        self.version = "m-0-none"
+
+        self._contexts = ContextBuilder(master)
+        self._memory = Memory()
+        self._cold_start = ColdStart(master)
+        self._explainer = Explainer(master, self._memory)
+        self._model: Model | None = None
+        self._clues = ProjectClues()
+        self._examples: dict[str, tuple[ItemContext, Allocation]] = {}
+        self._learn_count = 0
+
+    def learn(self, examples: Sequence[tuple[ReportItem, Allocation]],
+              progress: Callable[[int, int], None] | None = None) -> None:
+        """Add decided items and refit the model on every decided item known so far.
+
+        ``progress`` gets (steps done, total steps): one step for reading the
+        items, one for the features and one per model head.
+        """
+        started = time.perf_counter()
+        total_steps = 2 + len(FIELDS)
+
+        def report(done: int) -> None:
+            if progress:
+                progress(done, total_steps)
+
+        for item, allocation in examples:
+            self._add(item, allocation, by_person=False)
+        report(1)
+
+        contexts = [self._with_recent_projects(context) for context, _ in self._examples.values()]
+        allocations = [allocation for _, allocation in self._examples.values()]
+        if len(contexts) >= MIN_TRAINING_EXAMPLES:
+            model = Model()
+            model.fit(contexts, allocations, lambda done, _: report(1 + done))
+            self._model = model
+            self._clues.fit(contexts, allocations)
+        else:
+            self._model = None
+            logger.info("model not fitted: %d decided items, at least %d needed; using the cold start",
+                        len(contexts), MIN_TRAINING_EXAMPLES)
+            report(total_steps)
+
+        self._learn_count += 1
+        self.version = self._version()
+        logger.info("learned %d new examples, %d decided items in total, in %.2f s; model %s",
+                    len(examples), len(self._examples), time.perf_counter() - started, self.version)
+
+    def remember(self, item: ReportItem, allocation: Allocation) -> None:
+        """Store a human decision; it applies to the next suggestion at once, without refitting."""
+        stored = self._add(item, allocation, by_person=True)
+        logger.info("remembered %s for item %s", stored.label(), item.key)
+
+    def suggest(self, item: ReportItem, top: int = 3) -> list[Suggestion]:
+        """Return up to ``top`` suggestions, ranked, with confidences in [0, 1] summing to at most 1."""
+        context = self._with_recent_projects(self._contexts.build(item))
+        coherence = Coherence(self.master, self._memory.tax_history())
+        drafts: dict[Allocation, _Draft] = {}
+        open_share = 1.0
+
+        recollection = self._memory.recall(context)
+        if recollection:
+            reasons = self._explainer.explain(recollection.allocation, context, recollection=recollection)
+            _add_draft(drafts, recollection.allocation, recollection.confidence, "memory", reasons)
+            open_share -= recollection.confidence
+
+        probabilities, estimate = self._estimate(context)
+        base_source = "cold_start" if estimate else "model"
+
+        rule = find_rule(self.rules, context)
+        if rule:
+            for allocation, probability in coherence.combine(probabilities, context, fixed=rule.rule, top=top):
+                reasons = self._explainer.explain(allocation, context, rule=rule, estimate=estimate)
+                _add_draft(drafts, allocation, open_share * RULE_TRUST * probability, "rule", reasons)
+            open_share *= 1 - RULE_TRUST
+
+        scale = CONFIDENCE_CAPS["cold_start"] if estimate else 1.0
+        for allocation, probability in coherence.combine(probabilities, context, top=top):
+            reasons = self._explainer.explain(allocation, context, estimate=estimate)
+            _add_draft(drafts, allocation, open_share * scale * probability, base_source, reasons)
+
+        suggestions = _rank(drafts)[:top]
+        logger.debug("item %s: %s", item.key,
+                     ", ".join(f"{s.allocation.label()} {s.confidence:.2f} {s.source}" for s in suggestions))
+        return suggestions
+
+    def _estimate(self, context: ItemContext) -> tuple[FieldProbabilities, ColdStartEstimate | None]:
+        """Return the field probabilities from the model, or from the cold start with its evidence."""
+        if self._model is None:
+            estimate = self._cold_start.estimate(context)
+            return estimate.probabilities, estimate
+
+        probabilities = self._model.predict([context])[0]
+        return replace(probabilities, project=self._clues.apply(probabilities.project, context)), None
+
+    def _add(self, item: ReportItem, allocation: Allocation, *, by_person: bool) -> Allocation:
+        """Store a decided item and return its allocation with the VAT code resolved."""
+        allocation = self._with_tax_code(allocation)
+        context = self._contexts.build(item)
+        self._examples[item.key] = (context, allocation)
+        self._memory.add(context, allocation, by_person=by_person)
+        return allocation
+
+    def _with_recent_projects(self, context: ItemContext) -> ItemContext:
+        return replace(context, recent_projects=self._memory.recent_projects(context))
+
+    def _with_tax_code(self, allocation: Allocation) -> Allocation:
+        """Resolve an empty VAT code to the account's default, and a project of "" to None."""
+        tax_code = allocation.tax_code
+        if not tax_code:
+            account = self.master.accounts.get(allocation.account)
+            tax_code = (account.default_tax_code or "") if account else ""
+        return Allocation(allocation.cost_center, allocation.project or None, allocation.account, tax_code)
+
+    def _version(self) -> str:
+        digest = hashlib.sha256(str(self._learn_count).encode())
+        for key in sorted(self._examples):
+            digest.update(f"\n{key}\t{self._examples[key][1].label()}".encode())
+        return f"m-{len(self._examples)}-{digest.hexdigest()[:8]}"
+
+
+def _add_draft(drafts: dict[Allocation, _Draft], allocation: Allocation, confidence: float, source: str,
+               reasons: list[Reason]) -> None:
+    draft = drafts.get(allocation)
+    if draft is None:
+        drafts[allocation] = _Draft(confidence, source, list(reasons))
+        return
+
+    draft.confidence += confidence
+    for reason in reasons:
+        if reason not in draft.reasons:
+            draft.reasons.append(reason)
+
+
+def _rank(drafts: dict[Allocation, _Draft]) -> list[Suggestion]:
+    ranked = sorted(drafts.items(), key=lambda entry: (_PRECEDENCE.index(entry[1].source), -entry[1].confidence))
+    return [
+        Suggestion(
+            allocation=allocation,
+            confidence=min(draft.confidence, CONFIDENCE_CAPS[draft.source]),
+            reasons=tuple(draft.reasons[:MAX_REASONS]),
+            source=draft.source,
+        )
+        for allocation, draft in ranked
+    ]
