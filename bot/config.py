@@ -93,6 +93,8 @@ class Settings(_Section):
     export: ExportSettings = ExportSettings()
     slack: SlackSettings = SlackSettings()
     rules: tuple[RuleSettings, ...] = ()
+    # Set by load_settings, not read from the file: the file the settings came from.
+    source: Path | None = Field(None, exclude=True)
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -118,11 +120,14 @@ def load_settings(path: Path | None = None) -> Settings:
         raise ConfigError(path, f"cannot read the file: {exc.strerror}",
                           fix="pass a readable file to --config") from None
 
+    if "source" in raw:
+        raise ConfigError(path, "unknown key 'source'", location="source",
+                          fix="remove it or check its spelling against config.example.toml")
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
         raise _config_error(path, raw, exc) from None
-    return _resolve_paths(settings, path.parent)
+    return _resolve_paths(settings, path.parent).model_copy(update={"source": path})
 
 
 def secret(name: str) -> str | None:

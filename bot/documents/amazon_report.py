@@ -145,10 +145,16 @@ def parse_order_report(path: Path) -> list[ReportItem]:
     return items
 
 
+# A header with the order id and a few more report columns is taken for an
+# order report even when required columns are missing, so that the parser,
+# not the detector, names the missing ones.
+IDENTIFYING_COLUMN_COUNT = 4
+
+
 def is_order_report_header(header: tuple[str, ...]) -> bool:
-    """Return whether a header row has the required order-report columns."""
-    found = {ALIASES.get(normalize_header(name)) for name in header}
-    return all(name in found for name in REQUIRED_COLUMNS) and any(name in found for name in QUANTITY_COLUMNS)
+    """Return whether a header row looks like an order report's: the order id and other known columns."""
+    found = {ALIASES.get(normalize_header(name)) for name in header} - {None}
+    return "Order ID" in found and len(found) >= IDENTIFYING_COLUMN_COUNT
 
 
 def _check_columns(table: Table, columns: dict[str, int]) -> None:

@@ -22,8 +22,8 @@ def add_example(session: Session, item_id: int, allocation: Allocation, *, sourc
     return label
 
 
-def training_examples(session: Session) -> list[tuple[ReportItem, Allocation]]:
-    """Return every labeled item in the order it was received."""
+def training_examples(session: Session) -> list[tuple[ReportItem, Allocation, str]]:
+    """Return every labeled item with its label's source ("history" or "human"), in the order received."""
     statement = (
         select(AmazonItem, TrainingLabel, Document.filename)
         .join(TrainingLabel, col(TrainingLabel.item_id) == col(AmazonItem.id))
@@ -33,7 +33,8 @@ def training_examples(session: Session) -> list[tuple[ReportItem, Allocation]]:
     )
     return [
         (to_report_item(item, filename),
-         Allocation(label.cost_center, label.project, label.account, label.tax_code))
+         Allocation(label.cost_center, label.project, label.account, label.tax_code),
+         label.source)
         for item, label, filename in session.exec(statement)
     ]
 

@@ -1,0 +1,297 @@
+"""The workflow from a received document to a posted allocation.
+
+One ``Pipeline`` serves every command: ``learn`` imports labeled history,
+``ingest_mail``/``ingest_files`` take documents in, ``process`` reconciles,
+classifies and routes what is open, and ``post`` hands approved allocations
+to the ERP connector.
+
+All documents of one message are parsed before anything is written, and
+each step writes in one store transaction, so a bad file leaves nothing
+half-written behind.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Callable, Sequence
+
+from bot.config import Settings
+from bot.documents import parse_document
+from bot.errors import InputError
+from bot.mail.eml import Attachment, ReceivedMail, read_eml
+from bot.masterdata import MasterData
+from bot.nlp.classifier import Classifier
+from bot.policy import Decision, route
+from bot.ports import Asker, QuestionRequest, VoucherPoster
+from bot.reconcile import Reconciliation, reconcile
+from bot.records import Allocation, ReportItem, Statement, Suggestion
+from bot.store import queries
+from bot.store.database import Store
+from bot.store.repository import (
+    DuplicateDocument,
+    add_card_charges,
+    add_document,
+    add_question,
+    add_report_items,
+    audit,
+    decide,
+    link_item_to_charge,
+    save_suggestions,
+    set_item_state,
+)
+from bot.vouchers import post_allocations
+
+log = logging.getLogger(__name__)
+
+BOT_ACTOR = "allocbot"
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """What happened to one item in a processing run."""
+
+    item_id: int
+    item: ReportItem
+    amount_nok: Decimal
+    suggestions: tuple[Suggestion, ...]
+    decision: Decision
+
+
+@dataclass
+class RunReport:
+    """The result of ingesting and processing, for the summary a user reads."""
+
+    documents: list[str] = field(default_factory=list)
+    skipped_documents: list[str] = field(default_factory=list)
+    new_items: int = 0
+    duplicate_items: int = 0
+    new_charges: int = 0
+    duplicate_charges: int = 0
+    outcomes: list[ItemOutcome] = field(default_factory=list)
+    reconciliation: Reconciliation | None = None
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, store: Store, master: MasterData, classifier: Classifier,
+                 asker: Asker, poster: VoucherPoster, progress: Progress | None = None):
+        self.settings = settings
+        self.store = store
+        self.master = master
+        self.classifier = classifier
+        self.asker = asker
+        self.poster = poster
+        self.progress = progress or (lambda stage, done, total: None)
+
+    # -- learning -----------------------------------------------------------
+
+    def learn(self, paths: Sequence[Path]) -> int:
+        """Import labeled order reports as history; return the number of new examples."""
+        parsed = [(path, self._parse_labeled(path)) for path in paths]
+
+        added = 0
+        with self.store.session() as session:
+            for path, items in parsed:
+                document = self._add_document(session, path, "order_report")
+                if document is None:
+                    continue
+                rows, _ = add_report_items(session, document, items)
+                # Rows come back without their input records; the line number is unique within one file.
+                labels = {item.line: self._complete(item.labels) for item in items}
+                for row in rows:
+                    queries.add_example(session, row.id, labels[row.line], source="history")
+                added += len(rows)
+                audit(session, actor=BOT_ACTOR, action="history_imported", subject_type="document",
+                      subject_id=str(document.id), data={"file": path.name, "items": len(rows)})
+        log.info("imported %d labeled items from %d files", added, len(paths))
+        return added
+
+    def train(self) -> int:
+        """Fit the classifier on all history and human decisions in the store.
+
+        Human decisions are also handed to the classifier's memory, where
+        they outrank older history at once, as they did when they were made.
+        """
+        with self.store.session() as session:
+            examples = queries.training_examples(session)
+        self.classifier.learn([(item, allocation) for item, allocation, _ in examples],
+                              progress=lambda done, total: self.progress("learn", done, total))
+        for item, allocation, source in examples:
+            if source == "human":
+                self.classifier.remember(item, allocation)
+        log.info("trained model %s on %d examples", self.classifier.version, len(examples))
+        return len(examples)
+
+    # -- intake -------------------------------------------------------------
+
+    def ingest_mail(self, path: Path) -> RunReport:
+        """Read a forwarded message from an .eml file and take in its attachments."""
+        mail = read_eml(path)
+        self._check_sender(mail, path)
+        # Signature logos and other inline images come as attachments too; they are no documents.
+        documents = [a for a in mail.attachments if not a.content_type.startswith("image/")]
+        if not documents:
+            raise InputError(path, "the message has no attachment other than images",
+                             location=f"Message-ID {mail.message_id}",
+                             fix="attach the Amazon Business order report and the card statement")
+        saved = self._save_attachments(documents)
+        report = self.ingest_files(saved, message_id=mail.message_id, sender=mail.sender)
+        return report
+
+    def ingest_files(self, paths: Sequence[Path], *, message_id: str | None = None,
+                     sender: str | None = None) -> RunReport:
+        """Parse all files first, then store them in one transaction."""
+        parsed = [(path, parse_document(path)) for path in paths]
+
+        report = RunReport()
+        with self.store.session() as session:
+            for path, content in parsed:
+                kind = "statement" if isinstance(content, Statement) else "order_report"
+                document = self._add_document(session, path, kind, message_id=message_id, sender=sender)
+                if document is None:
+                    report.skipped_documents.append(path.name)
+                    continue
+                report.documents.append(path.name)
+                if isinstance(content, Statement):
+                    rows, duplicates = add_card_charges(session, document, content)
+                    report.new_charges += len(rows)
+                    report.duplicate_charges += duplicates
+                else:
+                    rows, duplicates = add_report_items(session, document, content)
+                    report.new_items += len(rows)
+                    report.duplicate_items += duplicates
+                audit(session, actor=sender or BOT_ACTOR, action="document_received", subject_type="document",
+                      subject_id=str(document.id),
+                      data={"file": path.name, "kind": kind, "message_id": message_id, "new": len(rows)})
+        log.info("ingested %s: %d new items, %d new charges", ", ".join(report.documents) or "nothing",
+                 report.new_items, report.new_charges)
+        return report
+
+    # -- processing ---------------------------------------------------------
+
+    def process(self, report: RunReport | None = None) -> RunReport:
+        """Reconcile open items with open charges, suggest, route, and send the questions."""
+        report = report or RunReport()
+        questions: list[QuestionRequest] = []
+
+        with self.store.session() as session:
+            items = queries.open_items(session)
+            charges = queries.open_charges(session)
+            result = reconcile([item for _, item in items], [charge for _, charge in charges])
+            report.reconciliation = result
+            # Reconciliation returns the very objects it was given, so object identity maps them back to rows.
+            item_ids = {id(item): item_id for item_id, item in items}
+            charge_ids = {id(charge): charge_id for charge_id, charge in charges}
+
+            total = sum(len(match.item_amounts) for match in result.matches)
+            done = 0
+            for match in result.matches:
+                charge_id = charge_ids[id(match.charge)]
+                for item, amount in match.item_amounts:
+                    item_id = item_ids[id(item)]
+                    link_item_to_charge(session, item_id, charge_id, amount)
+                    outcome = self._classify_and_route(session, item_id, item, amount)
+                    report.outcomes.append(outcome)
+                    if outcome.decision.action != "book":
+                        questions.append(QuestionRequest(item_id, item, amount,
+                                                         "approval" if outcome.decision.action == "approve" else "question",
+                                                         outcome.decision.person or "", outcome.suggestions))
+                    done += 1
+                    self.progress("classify", done, total)
+
+        self.asker.ask(questions)
+        return report
+
+    def post(self) -> list[str]:
+        """Post approved allocations that are not posted yet; return the external ids."""
+        return post_allocations(self.store, self.poster, self.settings.export.card_account)
+
+    # -- helpers ------------------------------------------------------------
+
+    def _classify_and_route(self, session, item_id: int, item: ReportItem, amount: Decimal) -> ItemOutcome:
+        suggestions = tuple(self.classifier.suggest(item, top=3))
+        save_suggestions(session, item_id, suggestions, self.classifier.version)
+        top = suggestions[0] if suggestions else None
+        decision = route(item, amount, top, self.master, self.settings.policy)
+
+        if decision.action == "book" and top is not None:
+            decide(session, item_id, [(self._complete(top.allocation), amount)],
+                   decided_by=BOT_ACTOR, source="auto")
+            action = "allocated_automatically"
+        else:
+            kind = "approval" if decision.action == "approve" else "question"
+            add_question(session, item_id, kind=kind, asked_email=decision.person or "")
+            set_item_state(session, item_id, "awaiting_approval" if kind == "approval" else "asked")
+            action = f"{kind}_opened"
+
+        audit(session, actor=BOT_ACTOR, action=action, subject_type="item", subject_id=str(item_id),
+              model_version=self.classifier.version,
+              data={"amount_nok": str(amount), "person": decision.person, "reason": decision.reason,
+                    "suggestions": [{"allocation": s.allocation.label(), "confidence": round(s.confidence, 4)}
+                                    for s in suggestions]})
+        return ItemOutcome(item_id, item, amount, suggestions, decision)
+
+    def _complete(self, allocation: Allocation | None) -> Allocation:
+        """Fill an empty VAT code from the account's default."""
+        if allocation is None:
+            raise ValueError("labeled item without allocation")
+        if allocation.tax_code:
+            return allocation
+        account = self.master.accounts.get(allocation.account)
+        default = account.default_tax_code if account and account.default_tax_code else "0"
+        return Allocation(allocation.cost_center, allocation.project, allocation.account, default)
+
+    def _parse_labeled(self, path: Path) -> list[ReportItem]:
+        content = parse_document(path)
+        if isinstance(content, Statement):
+            raise InputError(path, "is a card statement, not a labeled order report",
+                             fix="pass Amazon Business order reports with Cost Center and GL Code filled in")
+        unlabeled = [item for item in content if item.labels is None]
+        if unlabeled:
+            raise InputError(path, "row has no allocation", location=f"line {unlabeled[0].line}",
+                             fix="fill in Cost Center and GL Code on every row of labeled history")
+        return content
+
+    def _add_document(self, session, path: Path, kind: str, **origin):
+        try:
+            return add_document(session, kind=kind, filename=path.name, sha256=_sha256(path), **origin)
+        except DuplicateDocument as exc:
+            log.info("skipping %s: already received as document %s", path.name, exc.document_id)
+            return None
+
+    def _check_sender(self, mail: ReceivedMail, path: Path) -> None:
+        allowed = {sender.lower() for sender in self.settings.mail.allowed_senders}
+        if allowed and mail.sender.lower() not in allowed:
+            raise InputError(path, f"sender {mail.sender} is not allowed", location="From",
+                             fix="add the address to mail.allowed_senders in the configuration")
+
+    def _save_attachments(self, attachments: Sequence[Attachment]) -> list[Path]:
+        """Keep every attachment under the documents folder, named by its hash, before parsing."""
+        folder = self.settings.mail.documents_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for attachment in attachments:
+            path = folder / f"{attachment.sha256[:12]}-{attachment.filename}"
+            if not path.exists():
+                path.write_bytes(attachment.content)
+            paths.append(path)
+        return paths
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def move_message(path: Path, folder: Path) -> Path:
+    """Move a processed or failed message into ``folder``; never delete it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    shutil.move(path, target)
+    return target

@@ -1,0 +1,67 @@
+"""Approved allocations to balanced vouchers, and posting them once.
+
+One voucher per allocated item: a debit line per allocation line (with its
+cost center, project and VAT code) and one credit line on the card account
+for the item's NOK amount. The voucher number is derived from the
+allocation id, so it is stable across retries and a connector can use it
+to refuse a second booking.
+"""
+
+from __future__ import annotations
+
+import logging
+from decimal import Decimal
+
+from bot.ports import Voucher, VoucherLine, VoucherPoster
+from bot.store.database import Store
+from bot.store.models import AllocationRow
+from bot.store.repository import audit, record_posting, unposted_allocations
+
+log = logging.getLogger(__name__)
+
+DESCRIPTION_LENGTH = 60  # the shortest posting text among the target ERPs (DATEV Buchungstext)
+
+
+def voucher_number(allocation_id: int) -> str:
+    return f"AB{allocation_id:07d}"
+
+
+def build_voucher(allocation: AllocationRow, card_account: str) -> Voucher:
+    """Turn one approved allocation with its lines, item and order loaded into a voucher."""
+    item = allocation.item
+    description = item.title[:DESCRIPTION_LENGTH]
+    debit = tuple(
+        VoucherLine(account=line.account, amount=line.amount, description=description,
+                    cost_center=line.cost_center, project=line.project, tax_code=line.tax_code)
+        for line in allocation.lines
+    )
+    total = sum((line.amount for line in allocation.lines), Decimal("0"))
+    credit = VoucherLine(account=card_account, amount=-total, description=description)
+    reference = f"{item.order.order_id} {item.payment_reference or ''}".strip()
+    posting_date = item.shipment_date or item.order.order_date
+    return Voucher(voucher_number(allocation.id), posting_date, description, reference, (*debit, credit))
+
+
+def post_allocations(store: Store, poster: VoucherPoster, card_account: str) -> list[str]:
+    """Post every approved, unposted allocation in one batch and record the postings.
+
+    The postings are recorded in the same transaction that read the
+    allocations; if the connector fails, nothing is recorded and the next
+    run posts the same vouchers again under the same numbers.
+    """
+    with store.session() as session:
+        allocations = unposted_allocations(session)
+        if not allocations:
+            return []
+
+        vouchers = [build_voucher(allocation, card_account) for allocation in allocations]
+        external_ids = poster.post(vouchers)
+
+        for allocation, voucher, external_id in zip(allocations, vouchers, external_ids):
+            record_posting(session, allocation.id, connector=poster.name, voucher_number=voucher.number,
+                           external_id=external_id)
+            audit(session, actor="allocbot", action="posted", subject_type="allocation",
+                  subject_id=str(allocation.id),
+                  data={"voucher": voucher.number, "connector": poster.name, "external_id": external_id})
+    log.info("posted %d vouchers with connector %s", len(vouchers), poster.name)
+    return external_ids

@@ -1,0 +1,208 @@
+"""The whole flow on the sample company, and bad input that must leave the store untouched."""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from decimal import Decimal
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+from fpdf import FPDF
+from sqlmodel import func, select
+
+from bot.config import ExportSettings, MailSettings, Settings
+from bot.errors import InputError
+from bot.masterdata import load_master_data
+from bot.nlp.classifier import Classifier
+from bot.pipeline import Pipeline
+from bot.sample import generate
+from bot.store.masterdata_sync import sync_master_data
+from bot.store.models import AllocationRow, AmazonItem, CardTransaction, Document
+from bot.store.repository import verify_audit_chain
+from connectors.file_export import FileExporter
+
+
+class RecordingAsker:
+    def __init__(self):
+        self.questions = []
+
+    def ask(self, questions):
+        self.questions.extend(questions)
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory):
+    return generate(tmp_path_factory.mktemp("sample"))
+
+
+def make_pipeline(store, sample, tmp_path, **mail_options) -> Pipeline:
+    master = load_master_data(sample.master_data)
+    with store.session() as session:
+        sync_master_data(session, master)
+    settings = Settings(
+        master_data=sample.master_data,
+        mail=MailSettings(documents_dir=tmp_path / "documents", **mail_options),
+        export=ExportSettings(export_dir=tmp_path / "export"),
+    )
+    return Pipeline(settings, store, master, Classifier(master), RecordingAsker(), FileExporter(tmp_path / "export"))
+
+
+def count(store, table) -> int:
+    with store.session() as session:
+        return session.exec(select(func.count()).select_from(table)).one()
+
+
+def test_flow_end_to_end(store, sample, tmp_path):
+    pipeline = make_pipeline(store, sample, tmp_path)
+
+    learned = pipeline.learn(list(sample.history))
+    trained = pipeline.train()
+    assert learned > 1000
+    assert trained == learned
+
+    report = pipeline.ingest_mail(sample.eml)
+    truth_rows = sum(1 for _ in csv.DictReader(sample.truth.open(encoding="utf-8")))
+    assert report.new_items == truth_rows
+    assert report.new_charges > 100
+    # The PDF repeats the CSV's purchase lines, so each is stored once.
+    assert report.duplicate_charges > 100
+
+    pipeline.process(report)
+    reconciliation = report.reconciliation
+    assert len(reconciliation.unmatched_charges) == 1
+    assert len(reconciliation.unmatched_shipments) == 2
+    assert all(outcome.suggestions for outcome in report.outcomes)
+
+    booked = [o for o in report.outcomes if o.decision.action == "book"]
+    asked = [o for o in report.outcomes if o.decision.action != "book"]
+    assert booked
+    assert len(pipeline.asker.questions) == len(asked)
+    assert all(o.amount_nok < Decimal("5000") for o in booked)
+
+    exported = pipeline.post()
+    assert len(exported) == len(booked)
+    assert pipeline.post() == []
+
+    export_file = pipeline.poster.written[0]
+    balances = defaultdict(Decimal)
+    with export_file.open(encoding="utf-8-sig", newline="") as handle:
+        for row in csv.DictReader(handle, delimiter=";"):
+            balances[row["voucher_number"]] += Decimal(row["amount"])
+    assert len(balances) == len(booked)
+    assert set(balances.values()) == {Decimal("0.00")}
+
+    with store.session() as session:
+        assert verify_audit_chain(session) == []
+
+
+def test_same_message_twice_adds_nothing(store, sample, tmp_path):
+    pipeline = make_pipeline(store, sample, tmp_path)
+    pipeline.ingest_mail(sample.eml)
+    items_before = count(store, AmazonItem)
+
+    again = pipeline.ingest_mail(sample.eml)
+
+    assert again.documents == []
+    assert len(again.skipped_documents) == 3
+    assert count(store, AmazonItem) == items_before
+
+
+def test_broken_pdf_stores_nothing(store, sample, tmp_path):
+    pipeline = make_pipeline(store, sample, tmp_path)
+    broken = tmp_path / "kortutskrift.pdf"
+    broken.write_bytes(sample.statement_pdf.read_bytes()[:2000])
+
+    with pytest.raises(InputError) as caught:
+        pipeline.ingest_files([sample.month_report, broken])
+
+    assert "kortutskrift.pdf" in str(caught.value)
+    assert count(store, Document) == 0
+    assert count(store, AmazonItem) == 0
+
+
+def test_report_missing_column_stores_nothing(store, sample, tmp_path):
+    pipeline = make_pipeline(store, sample, tmp_path)
+    lines = sample.month_report.read_text(encoding="utf-8-sig").splitlines()
+    header = next(csv.reader([lines[0]]))
+    dropped = header.index("Item Net Total")
+    rows = [next(csv.reader([line])) for line in lines]
+    damaged = tmp_path / "orders-november.csv"
+    with damaged.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle, quoting=csv.QUOTE_ALL)
+        for row in rows:
+            writer.writerow(row[:dropped] + row[dropped + 1:])
+
+    with pytest.raises(InputError) as caught:
+        pipeline.ingest_files([sample.statement_csv, damaged])
+
+    assert "orders-november.csv" in str(caught.value)
+    assert "Item Net Total" in str(caught.value)
+    assert count(store, Document) == 0
+    assert count(store, CardTransaction) == 0
+
+
+def test_statement_total_mismatch_stores_nothing(store, sample, tmp_path):
+    pipeline = make_pipeline(store, sample, tmp_path)
+    statement = tmp_path / "utskrift-feil-sum.pdf"
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("Helvetica", size=10)
+    for text in ("Kontoutskrift bedriftskort", "Kortnummer **** **** **** 4821",
+                 "Periode 01.11.2026 - 30.11.2026", "Dato Beløpet gjelder Valuta Kurs Beløp",
+                 "03.11.2026 AMAZON EU, Luxembourg 12,50 EUR 11,8500 148,13",
+                 "05.11.2026 REMA 1000 OSLO, Oslo 150,50",
+                 "Sum kjøp i perioden 999,99"):
+        pdf.cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(statement))
+
+    with pytest.raises(InputError) as caught:
+        pipeline.ingest_files([sample.month_report, statement])
+
+    message = str(caught.value)
+    assert "utskrift-feil-sum.pdf" in message
+    assert "999,99" in message or "999.99" in message
+    assert count(store, Document) == 0
+    assert count(store, AmazonItem) == 0
+
+
+def test_message_without_attachments_rejected(store, sample, tmp_path):
+    pipeline = make_pipeline(store, sample, tmp_path)
+    message = EmailMessage()
+    message["From"] = "Ingrid Bakken <ingrid.bakken@nordlys-teknikk.no>"
+    message["To"] = "bilag@nordlys-teknikk.no"
+    message["Subject"] = "Fwd: Kortutskrift november"
+    message["Message-ID"] = "<uten-vedlegg@nordlys-teknikk.no>"
+    message.set_content("Hei, her er kortutskriften.")
+    path = tmp_path / "uten-vedlegg.eml"
+    path.write_bytes(bytes(message))
+
+    with pytest.raises(InputError) as caught:
+        pipeline.ingest_mail(path)
+
+    assert "uten-vedlegg.eml" in str(caught.value)
+    assert count(store, Document) == 0
+
+
+def test_sender_not_allowed_rejected(store, sample, tmp_path):
+    pipeline = make_pipeline(store, sample, tmp_path, allowed_senders=("controller@nordlys-teknikk.no",))
+
+    with pytest.raises(InputError) as caught:
+        pipeline.ingest_mail(sample.eml)
+
+    assert "ingrid.bakken@nordlys-teknikk.no" in str(caught.value)
+    assert "allowed_senders" in str(caught.value)
+    assert count(store, Document) == 0
+
+
+def test_unlabeled_history_rejected(store, sample, tmp_path):
+    pipeline = make_pipeline(store, sample, tmp_path)
+
+    with pytest.raises(InputError) as caught:
+        pipeline.learn([sample.history[0], sample.month_report])
+
+    assert sample.month_report.name in str(caught.value)
+    assert "line 2" in str(caught.value)
+    assert count(store, Document) == 0
+    assert count(store, AllocationRow) == 0
