@@ -62,6 +62,10 @@ class Translator:
     def date(self, value: date) -> str:
         return value.strftime("%d.%m.%Y") if self.language == "nb" else value.isoformat()
 
+    def number(self, value: float, digits: int = 1) -> str:
+        pattern = "0." + "0" * digits if digits else "0"
+        return format_decimal(value, format=pattern, locale=_BABEL_LOCALES[self.language])
+
     def percent(self, share: float) -> str:
         number = format_decimal(share * 100, format="0.0", locale=_BABEL_LOCALES[self.language])
         return f"{number} %"

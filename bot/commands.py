@@ -1,0 +1,140 @@
+"""The commands behind the CLI: wiring settings to the pipeline and printing results."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from bot.config import Settings
+from bot.console import PrintingAsker, ProgressPrinter, print_run
+from bot.errors import ConfigError, InputError
+from bot.i18n import Translator
+from bot.masterdata import MasterData, load_master_data
+from bot.nlp.classifier import Classifier
+from bot.nlp.rules import KeywordRule
+from bot.pipeline import Pipeline, RunReport, move_message
+from bot.ports import Asker, VoucherPoster
+from bot.store.database import Store
+from bot.store.masterdata_sync import sync_master_data
+from bot.store.repository import verify_audit_chain
+from connectors.file_export import FileExporter
+
+log = logging.getLogger(__name__)
+
+
+def build_pipeline(settings: Settings, *, asker: Asker | None = None, poster: VoucherPoster | None = None,
+                   progress=None, translator: Translator | None = None) -> Pipeline:
+    """Open the store, load master data and the rules; the caller trains the classifier when it needs it."""
+    translator = translator or Translator(settings.language)
+    master = _master_data(settings)
+
+    store = Store(settings.store.url)
+    store.migrate()
+    with store.session() as session:
+        sync_master_data(session, master)
+
+    try:
+        classifier = Classifier(master, _rules(settings))
+    except ValueError as exc:
+        raise ConfigError(settings_file(settings), f"invalid rule: {exc}", location="rules",
+                          fix="correct the [[rules]] entry against the master data") from None
+    return Pipeline(settings, store, master, classifier,
+                    asker or PrintingAsker(master, translator),
+                    poster or FileExporter(settings.export.export_dir),
+                    progress)
+
+
+def ingest(settings: Settings, files: Sequence[Path]) -> int:
+    translator = Translator(settings.language)
+    pipeline = build_pipeline(settings, translator=translator, progress=ProgressPrinter(translator))
+    pipeline.train()
+
+    report = RunReport()
+    for path in files:
+        if not path.exists():
+            raise InputError(path, "file not found", fix="check the path")
+        if path.suffix.lower() == ".eml":
+            part = pipeline.ingest_mail(path)
+        else:
+            part = pipeline.ingest_files([path])
+        report.documents += part.documents
+        report.skipped_documents += part.skipped_documents
+        report.new_items += part.new_items
+        report.new_charges += part.new_charges
+
+    pipeline.process(report)
+    exported = pipeline.post()
+    print_run(report, pipeline.master, translator, exported=exported, out=sys.stdout)
+    return 0
+
+
+def ingest_inbox(pipeline: Pipeline, inbox: Path) -> RunReport:
+    """Take in every .eml in ``inbox``, moving each to ``processed/`` or ``failed/`` beside it."""
+    report = RunReport()
+    for path in sorted(inbox.glob("*.eml")):
+        try:
+            part = pipeline.ingest_mail(path)
+        except InputError as exc:
+            log.error("message %s failed: %s", path.name, exc)
+            move_message(path, inbox / "failed")
+            continue
+        move_message(path, inbox / "processed")
+        report.documents += part.documents
+        report.skipped_documents += part.skipped_documents
+        report.new_items += part.new_items
+        report.new_charges += part.new_charges
+        report.duplicate_charges += part.duplicate_charges
+    return report
+
+
+def learn(settings: Settings, files: Sequence[Path]) -> int:
+    translator = Translator(settings.language)
+    pipeline = build_pipeline(settings, translator=translator, progress=ProgressPrinter(translator))
+    added = pipeline.learn(files)
+    print(translator("Imported {count} labeled items.", count=added))
+    return 0
+
+
+def post(settings: Settings) -> int:
+    translator = Translator(settings.language)
+    pipeline = build_pipeline(settings, translator=translator)
+    exported = pipeline.post()
+    print(translator("Posted {count} vouchers.", count=len(exported)))
+    return 0
+
+
+def audit_verify(settings: Settings) -> int:
+    translator = Translator(settings.language)
+    store = Store(settings.store.url)
+    store.migrate()
+    with store.session() as session:
+        problems = verify_audit_chain(session)
+    for problem in problems:
+        print(problem)
+    print(translator("Audit log intact.") if not problems else translator("Audit log damaged."))
+    return 1 if problems else 0
+
+
+def demo(settings: Settings, *, language: str | None, workspace: Path | None, seed: int) -> int:
+    from bot.demo import run_demo
+
+    return run_demo(settings, language=language, workspace=workspace, seed=seed)
+
+
+def settings_file(settings: Settings) -> str:
+    return str(settings.source) if settings.source else "built-in defaults"
+
+
+def _master_data(settings: Settings) -> MasterData:
+    if settings.master_data is None:
+        raise ConfigError(settings_file(settings), "master_data is not set", location="master_data",
+                          fix="set master_data to the path of the master data TOML file")
+    return load_master_data(settings.master_data)
+
+
+def _rules(settings: Settings) -> list[KeywordRule]:
+    return [KeywordRule(keywords=rule.keywords, unspsc_prefix=rule.unspsc_prefix, cost_center=rule.cost_center,
+                        project=rule.project, account=rule.account, tax_code=rule.tax_code)
+            for rule in settings.rules]

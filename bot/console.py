@@ -1,0 +1,148 @@
+"""What the command line prints: progress, questions in place of Slack, and the run's table and totals."""
+
+from __future__ import annotations
+
+import sys
+from collections import defaultdict
+from typing import Sequence, TextIO
+
+from bot.i18n import N_, Translator
+from bot.masterdata import MasterData
+from bot.pipeline import ItemOutcome, RunReport
+from bot.policy import CONTROLLERS
+from bot.ports import QuestionRequest
+
+TITLE_WIDTH = 38
+
+_STAGES = {"learn": N_("Learning from history"), "classify": N_("Classifying items")}
+
+
+class ProgressPrinter:
+    """Print a stage's progress to stderr: in place on a terminal, in quarter steps otherwise."""
+
+    def __init__(self, translator: Translator, out: TextIO = sys.stderr):
+        self.translator = translator
+        self.out = out
+        self._last: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        if total <= 0:
+            return
+        percent = 100 * done // total
+        label = self.translator(_STAGES.get(stage, stage))
+        if self.out.isatty():
+            end = "\n" if done == total else ""
+            self.out.write(f"\r{label}: {done}/{total} ({percent} %)" + end)
+        elif percent // 25 != self._last.get(stage, -1) // 25 or done == total:
+            if self._last.get(stage) != 100:
+                self.out.write(f"{label}: {done}/{total} ({percent} %)\n")
+        self._last[stage] = percent
+        self.out.flush()
+
+
+class PrintingAsker:
+    """Stands in for Slack: prints one block per person with the items they are asked about."""
+
+    def __init__(self, master: MasterData, translator: Translator, out: TextIO = sys.stdout):
+        self.master = master
+        self.translator = translator
+        self.out = out
+
+    def ask(self, questions: Sequence[QuestionRequest]) -> None:
+        by_person: dict[tuple[str, str], list[QuestionRequest]] = defaultdict(list)
+        for question in questions:
+            by_person[(question.person, question.kind)].append(question)
+
+        _ = self.translator
+        for (person, kind), items in sorted(by_person.items()):
+            heading = N_("Approval request to {name} ({count} items):") if kind == "approval" \
+                else N_("Question to {name} ({count} items):")
+            self.out.write(_(heading, name=person_name(person, self.master, _), count=len(items)) + "\n")
+            for question in items:
+                top = question.suggestions[0] if question.suggestions else None
+                proposal = top.allocation.label() if top else "?"
+                self.out.write(f"  - {shorten(question.item.title)}  {_.money(question.amount_nok)}  → {proposal}\n")
+        if questions:
+            self.out.write("\n")
+
+
+def person_name(person: str | None, master: MasterData, translator: Translator) -> str:
+    if not person or person == CONTROLLERS:
+        return translator("the controllers")
+    employee = master.employee(person)
+    return employee.name if employee else person
+
+
+def shorten(title: str, width: int = TITLE_WIDTH) -> str:
+    return title if len(title) <= width else title[: width - 1].rstrip() + "…"
+
+
+def decision_text(outcome: ItemOutcome, master: MasterData, translator: Translator) -> str:
+    decision = outcome.decision
+    if decision.action == "book":
+        return translator("booked")
+    name = person_name(decision.person, master, translator)
+    if decision.action == "approve":
+        return translator("approval by {name}", name=name)
+    return translator("ask {name}", name=name)
+
+
+def print_table(outcomes: Sequence[ItemOutcome], master: MasterData, translator: Translator, out: TextIO) -> None:
+    _ = translator
+    headers = [_("Date"), _("Item"), _("Amount"), _("Suggestion"), _("Confidence"), _("Decision")]
+    rows = []
+    for outcome in sorted(outcomes, key=lambda o: (o.item.order_date, o.item.order_id, o.item.line)):
+        top = outcome.suggestions[0] if outcome.suggestions else None
+        rows.append([
+            _.date(outcome.item.order_date),
+            shorten(outcome.item.title),
+            _.money(outcome.amount_nok),
+            top.allocation.label() if top else "-",
+            _.percent(top.confidence) if top else "-",
+            decision_text(outcome, master, translator),
+        ])
+
+    widths = [max(len(str(row[i])) for row in [headers, *rows]) for i in range(len(headers))]
+    right_aligned = {2, 4}
+
+    def line(cells: list[str]) -> str:
+        parts = [cell.rjust(widths[i]) if i in right_aligned else cell.ljust(widths[i]) for i, cell in enumerate(cells)]
+        return "  ".join(parts).rstrip()
+
+    out.write(line(headers) + "\n")
+    out.write("  ".join("-" * width for width in widths) + "\n")
+    for row in rows:
+        out.write(line(row) + "\n")
+
+
+def print_run(report: RunReport, master: MasterData, translator: Translator, *, exported: Sequence[str],
+              out: TextIO) -> None:
+    """Print the table of processed items and the run's totals."""
+    _ = translator
+    print_table(report.outcomes, master, translator, out)
+    out.write("\n")
+    for label, value in summary_rows(report, translator):
+        out.write(f"{label}: {value}\n")
+    files = sorted({external_id.split("#", 1)[0] for external_id in exported})
+    out.write(_("Vouchers exported: {count}", count=len(exported)) + (f" ({', '.join(files)})" if files else "") + "\n")
+
+
+def summary_rows(report: RunReport, translator: Translator) -> list[tuple[str, str]]:
+    _ = translator
+    outcomes = report.outcomes
+    total = len(outcomes)
+    booked = sum(1 for o in outcomes if o.decision.action == "book")
+    questions = sum(1 for o in outcomes if o.decision.action == "ask")
+    approvals = sum(1 for o in outcomes if o.decision.action == "approve")
+    rows = [
+        (_("Items"), str(total)),
+        (_("Booked automatically"), f"{booked} ({_.percent(booked / total) if total else '-'})"),
+        (_("Questions"), str(questions)),
+        (_("Approvals"), str(approvals)),
+    ]
+    if report.reconciliation is not None:
+        rec = report.reconciliation
+        rows.append((_("Unmatched Amazon card lines"), str(len(rec.unmatched_charges))))
+        rows.append((_("Shipments without a card line"), str(len(rec.unmatched_shipments))))
+        rows.append((_("Other card lines (not Amazon)"), str(len(rec.other_charges))))
+    return rows

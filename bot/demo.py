@@ -1,0 +1,110 @@
+"""``allocbot demo``: the whole flow, offline, on a generated sample company.
+
+The demo writes the sample company's files into a workspace folder, learns
+from five labeled months, takes in the forwarded message with November's
+order report and card statement from a local inbox folder, classifies and
+routes every item, prints the questions instead of sending them, exports the
+automatically booked items as vouchers, and scores the suggestions against
+the generator's truth. The workspace stays on disk so the export can be
+opened afterwards.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import TextIO
+
+from bot.commands import build_pipeline, ingest_inbox
+from bot.config import ExportSettings, MailSettings, Settings, StoreSettings
+from bot.console import PrintingAsker, ProgressPrinter, print_run
+from bot.i18n import Translator
+from bot.masterdata import load_master_data
+from bot.pipeline import ItemOutcome
+from bot.records import Allocation
+from bot.sample import generate
+
+TruthKey = tuple[str, str, str]
+
+
+def run_demo(settings: Settings, *, language: str | None, workspace: Path | None, seed: int,
+             out: TextIO = sys.stdout) -> int:
+    started = time.monotonic()
+    translator = Translator(language or "nb")
+    _ = translator
+
+    workspace = workspace or Path(tempfile.mkdtemp(prefix="allocbot-demo-"))
+    workspace.mkdir(parents=True, exist_ok=True)
+    out.write(_("Workspace: {path}", path=workspace) + "\n")
+    sample = generate(workspace / "sample", seed=seed)
+
+    inbox = workspace / "inbox"
+    inbox.mkdir(exist_ok=True)
+    shutil.copy(sample.eml, inbox / sample.eml.name)
+
+    demo_settings = settings.model_copy(update={
+        "language": translator.language,
+        "master_data": sample.master_data,
+        "store": StoreSettings(url=f"sqlite:///{workspace / 'allocbot.db'}"),
+        "mail": MailSettings(inbox_dir=inbox, documents_dir=workspace / "documents"),
+        "export": ExportSettings(export_dir=workspace / "export"),
+    })
+    master = load_master_data(sample.master_data)
+    progress = ProgressPrinter(translator)
+    pipeline = build_pipeline(demo_settings, translator=translator, progress=progress,
+                              asker=PrintingAsker(master, translator, out))
+
+    pipeline.learn(list(sample.history))
+    pipeline.train()
+
+    report = ingest_inbox(pipeline, inbox)
+    pipeline.process(report)
+    exported = pipeline.post()
+
+    print_run(report, pipeline.master, translator, exported=exported, out=out)
+    truth = _read_truth(sample.truth)
+    for line in _accuracy_lines(report.outcomes, truth, translator):
+        out.write(line + "\n")
+    out.write(_("Finished in {seconds} s.", seconds=translator.number(time.monotonic() - started)) + "\n")
+    return 0
+
+
+def _read_truth(path: Path) -> dict[TruthKey, Allocation]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        return {
+            (row["Order ID"], row["Payment Reference ID"], row["ASIN"]):
+                Allocation(row["Cost Center"], row["Project Code"] or None, row["GL Code"], row["Tax Code"])
+            for row in csv.DictReader(handle)
+        }
+
+
+def _accuracy_lines(outcomes: list[ItemOutcome], truth: dict[TruthKey, Allocation],
+                    translator: Translator) -> list[str]:
+    """Score the top suggestion of every item, and of the automatically booked ones alone."""
+    _ = translator
+    scored = right = booked = booked_right = 0
+    for outcome in outcomes:
+        item = outcome.item
+        expected = truth.get((item.order_id, item.payment_reference or "", item.asin or ""))
+        if expected is None or not outcome.suggestions:
+            continue
+        correct = outcome.suggestions[0].allocation == expected
+        scored += 1
+        right += correct
+        if outcome.decision.action == "book":
+            booked += 1
+            booked_right += correct
+
+    def share(part: int, whole: int) -> str:
+        return translator.percent(part / whole) if whole else "-"
+
+    return [
+        _("Accuracy against the generator's truth: {share} ({right} of {scored} items right)",
+          share=share(right, scored), right=right, scored=scored),
+        _("Accuracy of the automatically booked items: {share} ({right} of {booked})",
+          share=share(booked_right, booked), right=booked_right, booked=booked),
+    ]
