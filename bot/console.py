@@ -20,9 +20,9 @@ _STAGES = {"learn": N_("Learning from history"), "classify": N_("Classifying ite
 class ProgressPrinter:
     """Print a stage's progress to stderr: in place on a terminal, in quarter steps otherwise."""
 
-    def __init__(self, translator: Translator, out: TextIO = sys.stderr):
+    def __init__(self, translator: Translator, out: TextIO | None = None):
         self.translator = translator
-        self.out = out
+        self.out = out or sys.stderr
         self._last: dict[str, int] = {}
 
     def __call__(self, stage: str, done: int, total: int) -> None:
@@ -43,10 +43,10 @@ class ProgressPrinter:
 class PrintingAsker:
     """Stands in for Slack: prints one block per person with the items they are asked about."""
 
-    def __init__(self, master: MasterData, translator: Translator, out: TextIO = sys.stdout):
+    def __init__(self, master: MasterData, translator: Translator, out: TextIO | None = None):
         self.master = master
         self.translator = translator
-        self.out = out
+        self.out = out or sys.stdout
 
     def ask(self, questions: Sequence[QuestionRequest]) -> None:
         by_person: dict[tuple[str, str], list[QuestionRequest]] = defaultdict(list)

@@ -32,8 +32,9 @@ TruthKey = tuple[str, str, str]
 
 
 def run_demo(settings: Settings, *, language: str | None, workspace: Path | None, seed: int,
-             out: TextIO = sys.stdout) -> int:
+             out: TextIO | None = None) -> int:
     started = time.monotonic()
+    out = out or sys.stdout
     translator = Translator(language or "nb")
     _ = translator
 
