@@ -47,22 +47,18 @@ def build_pipeline(settings: Settings, *, asker: Asker | None = None, poster: Vo
 
 
 def ingest(settings: Settings, files: Sequence[Path]) -> int:
+    _require_files(files)
     translator = Translator(settings.language)
     pipeline = build_pipeline(settings, translator=translator, progress=ProgressPrinter(translator))
     pipeline.train()
 
     report = RunReport()
     for path in files:
-        if not path.exists():
-            raise InputError(path, "file not found", fix="check the path")
         if path.suffix.lower() == ".eml":
             part = pipeline.ingest_mail(path)
         else:
             part = pipeline.ingest_files([path])
-        report.documents += part.documents
-        report.skipped_documents += part.skipped_documents
-        report.new_items += part.new_items
-        report.new_charges += part.new_charges
+        report.add(part)
 
     pipeline.process(report)
     exported = pipeline.post()
@@ -81,15 +77,12 @@ def ingest_inbox(pipeline: Pipeline, inbox: Path) -> RunReport:
             move_message(path, inbox / "failed")
             continue
         move_message(path, inbox / "processed")
-        report.documents += part.documents
-        report.skipped_documents += part.skipped_documents
-        report.new_items += part.new_items
-        report.new_charges += part.new_charges
-        report.duplicate_charges += part.duplicate_charges
+        report.add(part)
     return report
 
 
 def learn(settings: Settings, files: Sequence[Path]) -> int:
+    _require_files(files)
     translator = Translator(settings.language)
     pipeline = build_pipeline(settings, translator=translator, progress=ProgressPrinter(translator))
     added = pipeline.learn(files)
@@ -121,6 +114,12 @@ def demo(settings: Settings, *, language: str | None, workspace: Path | None, se
     from bot.demo import run_demo
 
     return run_demo(settings, language=language, workspace=workspace, seed=seed)
+
+
+def _require_files(files: Sequence[Path]) -> None:
+    for path in files:
+        if not path.is_file():
+            raise InputError(path, "file not found", fix="check the path")
 
 
 def settings_file(settings: Settings) -> str:

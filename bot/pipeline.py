@@ -76,6 +76,15 @@ class RunReport:
     outcomes: list[ItemOutcome] = field(default_factory=list)
     reconciliation: Reconciliation | None = None
 
+    def add(self, other: RunReport) -> None:
+        """Add the intake counts of another run; outcomes come from ``process``."""
+        self.documents += other.documents
+        self.skipped_documents += other.skipped_documents
+        self.new_items += other.new_items
+        self.duplicate_items += other.duplicate_items
+        self.new_charges += other.new_charges
+        self.duplicate_charges += other.duplicate_charges
+
 
 class Pipeline:
     def __init__(self, settings: Settings, store: Store, master: MasterData, classifier: Classifier,

@@ -1,0 +1,106 @@
+"""The commands a controller runs on their own data: learn, ingest, post, audit verify."""
+
+from __future__ import annotations
+
+import io
+import re
+from contextlib import redirect_stderr, redirect_stdout
+
+import pytest
+
+from bot.cli import main
+from bot.sample import generate
+
+
+def run(argv):
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        status = main(argv)
+    return status, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def company(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("company")
+    sample = generate(folder / "sample")
+    config = folder / "config.toml"
+    config.write_text(
+        'language = "en"\n'
+        f'master_data = "{sample.master_data}"\n'
+        "[store]\n"
+        'url = "sqlite:///var/allocbot.db"\n'
+        "[export]\n"
+        'export_dir = "var/export"\n',
+        encoding="utf-8",
+    )
+    return folder, sample, config
+
+
+def test_learn_ingest_post_audit(company):
+    folder, sample, config = company
+
+    status, out, _ = run(["--config", str(config), "learn", *map(str, sample.history)])
+    assert status == 0
+    assert re.search(r"Imported \d{4} labeled items\.", out)
+
+    status, out, _ = run(["ingest", str(sample.eml), "--config", str(config)])
+    assert status == 0
+    booked = int(re.search(r"^Booked automatically: (\d+) ", out, re.MULTILINE).group(1))
+    assert booked > 0
+    assert re.search(rf"^Vouchers exported: {booked} \(vouchers-", out, re.MULTILINE)
+    assert (folder / "var" / "allocbot.db").exists()
+
+    status, out, _ = run(["--config", str(config), "ingest", str(sample.eml)])
+    assert status == 0
+    assert re.search(r"^Items: 0$", out, re.MULTILINE)
+    assert re.search(r"^Vouchers exported: 0$", out, re.MULTILINE)
+
+    status, out, _ = run(["--config", str(config), "post"])
+    assert status == 0
+    assert "Posted 0 vouchers." in out
+
+    status, out, _ = run(["--config", str(config), "audit", "verify"])
+    assert status == 0
+    assert "Audit log intact." in out
+
+
+def test_ingest_without_master_data_is_config_error(tmp_path, company):
+    _, sample, _ = company
+    config = tmp_path / "config.toml"
+    config.write_text('language = "en"\n', encoding="utf-8")
+
+    status, _, err = run(["--config", str(config), "ingest", str(sample.eml)])
+
+    assert status == 2
+    assert str(config) in err
+    assert "master_data" in err
+
+
+def test_ingest_missing_file_fails(company):
+    _, _, config = company
+
+    status, _, err = run(["--config", str(config), "ingest", "/nonexistent/kortutskrift.eml"])
+
+    assert status == 1
+    assert "kortutskrift.eml" in err
+    assert "not found" in err
+
+
+def test_invalid_rule_is_config_error(tmp_path, company):
+    _, sample, _ = company
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'master_data = "{sample.master_data}"\n'
+        "[store]\n"
+        f'url = "sqlite:///{tmp_path}/allocbot.db"\n'
+        "[[rules]]\n"
+        'keywords = ["kaffe"]\n'
+        'cost_center = "999"\n',
+        encoding="utf-8",
+    )
+
+    status, _, err = run(["--config", str(config), "post"])
+
+    assert status == 2
+    assert "rules" in err
+    assert "999" in err
