@@ -64,13 +64,18 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    log.info("allocbot %s started", args.command)
     try:
         settings = load_settings(args.config)
-        return _run(args, settings)
+        status = _run(args, settings)
+        log.info("allocbot %s finished with exit status %d", args.command, status)
+        return status
     except ConfigError as exc:
+        log.debug("configuration error", exc_info=True)
         print(f"allocbot: configuration error: {exc.describe()}", file=sys.stderr)
         return exc.exit_status
     except AllocbotError as exc:
+        log.debug("run failed", exc_info=True)
         print(f"allocbot: {exc}", file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:

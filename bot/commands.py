@@ -54,10 +54,14 @@ def ingest(settings: Settings, files: Sequence[Path]) -> int:
 
     report = RunReport()
     for path in files:
-        if path.suffix.lower() == ".eml":
-            part = pipeline.ingest_mail(path)
-        else:
-            part = pipeline.ingest_files([path])
+        try:
+            if path.suffix.lower() == ".eml":
+                part = pipeline.ingest_mail(path)
+            else:
+                part = pipeline.ingest_files([path])
+        except InputError as exc:
+            pipeline.record_rejection(path, exc)
+            raise
         report.add(part)
 
     pipeline.process(report)
@@ -74,6 +78,7 @@ def ingest_inbox(pipeline: Pipeline, inbox: Path) -> RunReport:
             part = pipeline.ingest_mail(path)
         except InputError as exc:
             log.error("message %s failed: %s", path.name, exc)
+            pipeline.record_rejection(path, exc)
             move_message(path, inbox / "failed")
             continue
         move_message(path, inbox / "processed")

@@ -181,6 +181,12 @@ class Pipeline:
                  report.new_items, report.new_charges)
         return report
 
+    def record_rejection(self, path: Path, error: InputError) -> None:
+        """Audit a message or file that could not be taken in; the file itself is kept by the caller."""
+        with self.store.session() as session:
+            audit(session, actor=BOT_ACTOR, action="document_rejected", subject_type="file",
+                  subject_id=path.name, data={"error": error.describe()})
+
     # -- processing ---------------------------------------------------------
 
     def process(self, report: RunReport | None = None) -> RunReport:

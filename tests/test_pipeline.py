@@ -12,6 +12,7 @@ import pytest
 from fpdf import FPDF
 from sqlmodel import func, select
 
+from bot.commands import ingest_inbox
 from bot.config import ExportSettings, MailSettings, Settings
 from bot.errors import InputError
 from bot.masterdata import load_master_data
@@ -19,7 +20,7 @@ from bot.nlp.classifier import Classifier
 from bot.pipeline import Pipeline
 from bot.sample import generate
 from bot.store.masterdata_sync import sync_master_data
-from bot.store.models import AllocationRow, AmazonItem, CardTransaction, Document
+from bot.store.models import AllocationRow, AmazonItem, AuditEvent, CardTransaction, Document
 from bot.store.repository import verify_audit_chain
 from connectors.file_export import FileExporter
 
@@ -206,3 +207,26 @@ def test_unlabeled_history_rejected(store, sample, tmp_path):
     assert "line 2" in str(caught.value)
     assert count(store, Document) == 0
     assert count(store, AllocationRow) == 0
+
+
+def test_inbox_moves_messages_and_audits_failures(store, sample, tmp_path):
+    pipeline = make_pipeline(store, sample, tmp_path)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    (inbox / "good.eml").write_bytes(sample.eml.read_bytes())
+    message = EmailMessage()
+    message["From"] = "ingrid.bakken@nordlys-teknikk.no"
+    message["Message-ID"] = "<tom@nordlys-teknikk.no>"
+    message.set_content("Glemte vedlegget.")
+    (inbox / "empty.eml").write_bytes(bytes(message))
+
+    report = ingest_inbox(pipeline, inbox)
+
+    assert report.new_items > 0
+    assert (inbox / "processed" / "good.eml").exists()
+    assert (inbox / "failed" / "empty.eml").exists()
+    assert list(inbox.glob("*.eml")) == []
+    with store.session() as session:
+        rejected = session.exec(select(AuditEvent).where(AuditEvent.action == "document_rejected")).all()
+    assert [event.subject_id for event in rejected] == ["empty.eml"]
+    assert "empty.eml" in rejected[0].data["error"]
