@@ -6,12 +6,16 @@ the columns in ``COLUMNS``. Debit lines are positive and the card account's
 credit line is negative, so each voucher's rows sum to zero.
 
 The file is written to a temporary name and renamed, so a reader never sees
-half a file.
+half a file. A voucher number already present in an earlier file of the
+folder is not written again, so a retry after a crash (the file written,
+the posting not yet recorded) books nothing twice. A lock file serialises
+concurrent exports to one folder.
 """
 
 from __future__ import annotations
 
 import csv
+import fcntl
 import logging
 import os
 from datetime import datetime
@@ -40,7 +44,11 @@ class FileExporter:
         self.written: list[Path] = []
 
     def post(self, vouchers: Sequence[Voucher]) -> list[str]:
-        """Write the vouchers to one file; the external id is ``<file name>#<voucher number>``."""
+        """Write the vouchers not exported before to one new file.
+
+        The external id is ``<file name>#<voucher number>``, naming the
+        earlier file for a voucher that was already there.
+        """
         if not vouchers:
             return []
         for voucher in vouchers:
@@ -54,6 +62,28 @@ class FileExporter:
                                      f"amount {line.amount} is not a whole number of øre")
 
         self.directory.mkdir(parents=True, exist_ok=True)
+        with (self.directory / ".export.lock").open("w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            exported = self._exported_numbers()
+            new = [voucher for voucher in vouchers if voucher.number not in exported]
+            if new:
+                path = self._write(new)
+                exported.update({voucher.number: path.name for voucher in new})
+        skipped = len(vouchers) - len(new)
+        if skipped:
+            log.warning("skipped %d vouchers exported before to %s", skipped, self.directory)
+        return [f"{exported[voucher.number]}#{voucher.number}" for voucher in vouchers]
+
+    def _exported_numbers(self) -> dict[str, str]:
+        """Map each voucher number in the folder's earlier files to its file name."""
+        numbers: dict[str, str] = {}
+        for path in sorted(self.directory.glob("vouchers-*.csv")):
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                for row in csv.DictReader(handle, delimiter=";"):
+                    numbers.setdefault(row["voucher_number"], path.name)
+        return numbers
+
+    def _write(self, vouchers: Sequence[Voucher]) -> Path:
         path = self._new_path()
         temporary = path.with_suffix(".tmp")
         try:
@@ -74,7 +104,7 @@ class FileExporter:
 
         self.written.append(path)
         log.info("exported %d vouchers to %s", len(vouchers), path)
-        return [f"{path.name}#{voucher.number}" for voucher in vouchers]
+        return path
 
     def _new_path(self) -> Path:
         stamp = self.clock().strftime("%Y%m%d-%H%M%S")

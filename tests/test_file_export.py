@@ -118,7 +118,7 @@ def test_no_temporary_file_left(tmp_path):
 
     exporter.post([toner_voucher()])
 
-    assert [path.name for path in tmp_path.iterdir()] == ["vouchers-20260331-164512.csv"]
+    assert [path.name for path in tmp_path.glob("vouchers-*")] == ["vouchers-20260331-164512.csv"]
 
 
 def test_failed_write_leaves_no_temporary_file(tmp_path):
@@ -134,5 +134,29 @@ def test_failed_write_leaves_no_temporary_file(tmp_path):
     with pytest.raises(UnicodeEncodeError):
         exporter.post([toner_voucher(), broken])
 
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.glob("vouchers-*")) == []
     assert exporter.written == []
+
+
+def test_voucher_exported_once_across_batches(tmp_path):
+    exporter = FileExporter(tmp_path)
+    first = toner_voucher("AB0000001")
+
+    first_ids = exporter.post([first])
+    second_ids = exporter.post([first, toner_voucher("AB0000002")])
+
+    assert second_ids[0] == first_ids[0]
+    assert len(exporter.written) == 2
+    with exporter.written[1].open(encoding="utf-8-sig", newline="") as handle:
+        numbers = {row["voucher_number"] for row in csv.DictReader(handle, delimiter=";")}
+    assert numbers == {"AB0000002"}
+
+
+def test_retry_writes_no_new_file(tmp_path):
+    exporter = FileExporter(tmp_path)
+    exporter.post([toner_voucher("AB0000001")])
+
+    ids = FileExporter(tmp_path).post([toner_voucher("AB0000001")])
+
+    assert len(list(tmp_path.glob("vouchers-*.csv"))) == 1
+    assert ids[0].endswith("#AB0000001")
