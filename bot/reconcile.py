@@ -12,8 +12,8 @@ The matched NOK amount is then divided over
 the shipment's items in proportion to their totals, so every item gets an
 exact NOK amount and the amounts add up to the card line to the øre.
 
-Nothing is guessed: a charge with no shipment and a shipment with no charge
-are returned for the report.
+Nothing is guessed: a charge with no shipment, a shipment with no charge,
+Amazon refunds and shipments paid by invoice are returned for the report.
 """
 
 from __future__ import annotations
@@ -45,6 +45,10 @@ AMOUNT_TOLERANCE = Decimal("0.01")
 
 CENT = Decimal("0.01")
 
+# Payment Instrument Type values of the order report that are no card charge
+# (Amazon Business Analytics glossary, plus "N/A" seen in real reports).
+NOT_CARD_INSTRUMENTS = {"pay by invoice", "business credit account", "bank account", "reward account", "n/a"}
+
 
 @dataclass(frozen=True)
 class Shipment:
@@ -71,10 +75,18 @@ class Reconciliation:
     unmatched_charges: tuple[CardCharge, ...]     # Amazon charges with no shipment behind them
     unmatched_shipments: tuple[Shipment, ...]     # shipments with no charge on the statement
     other_charges: tuple[CardCharge, ...]         # purchases that are not from Amazon
+    refunds: tuple[CardCharge, ...] = ()          # Amazon credits, not yet matched to what was returned
+    not_card_shipments: tuple[Shipment, ...] = () # paid by invoice or another non-card instrument
 
 
 def is_amazon(charge: CardCharge) -> bool:
     return bool(AMAZON_DESCRIPTOR.search(charge.description))
+
+
+def is_card_payment(shipment: Shipment) -> bool:
+    """Return whether the shipment was charged to a card; an unknown instrument counts as a card."""
+    instrument = (shipment.items[0].payment_instrument or "").strip().lower()
+    return instrument not in NOT_CARD_INSTRUMENTS
 
 
 def group_shipments(items: Iterable[ReportItem]) -> list[Shipment]:
@@ -94,10 +106,13 @@ def group_shipments(items: Iterable[ReportItem]) -> list[Shipment]:
 
 def reconcile(items: Sequence[ReportItem], charges: Sequence[CardCharge]) -> Reconciliation:
     """Match card charges to shipments; see the module docstring for the rules."""
-    shipments = group_shipments(items)
+    grouped = group_shipments(items)
+    shipments = [shipment for shipment in grouped if is_card_payment(shipment)]
+    not_card = tuple(shipment for shipment in grouped if not is_card_payment(shipment))
     purchases = [charge for charge in charges if charge.is_purchase]
     amazon = sorted((c for c in purchases if is_amazon(c)), key=lambda c: (c.date, c.line))
     others = tuple(c for c in purchases if not is_amazon(c))
+    refunds = tuple(c for c in charges if not c.is_purchase and is_amazon(c))
 
     pairs = _pair(amazon, shipments)
     matches: list[Match] = []
@@ -111,7 +126,7 @@ def reconcile(items: Sequence[ReportItem], charges: Sequence[CardCharge]) -> Rec
 
     paired = set(pairs.values())
     open_shipments = tuple(shipment for index, shipment in enumerate(shipments) if index not in paired)
-    return Reconciliation(tuple(matches), tuple(unmatched), open_shipments, others)
+    return Reconciliation(tuple(matches), tuple(unmatched), open_shipments, others, refunds, not_card)
 
 
 def split_amount(amount: Decimal, items: Sequence[ReportItem]) -> tuple[tuple[ReportItem, Decimal], ...]:

@@ -27,6 +27,7 @@ def report(text: str) -> list[ReportItem]:
             net_total=net_total,
             payment_reference=row["Payment Reference ID"] or None,
             payment_date=datetime.strptime(row["Payment Date"], "%m/%d/%Y").date() if row["Payment Date"] else None,
+            payment_instrument=row.get("Payment Instrument Type") or None,
         ))
     return items
 
@@ -241,6 +242,25 @@ Dato;Beskrivelse;Beløp;Valutabeløp;Valuta
     assert [c.description for c in result.other_charges] == ["CIRCLE K LILLESTROM"]
     assert [c.amount for c in result.unmatched_charges] == [Decimal("1050.00")]
     assert all(c.amount > 0 for c in result.unmatched_charges + result.other_charges)
+    assert [c.amount for c in result.refunds] == [Decimal("-316.00")]
+
+
+def test_invoice_shipment_not_matched_to_card():
+    items = report("""\
+Order Date,Order ID,Currency,Title,Item Quantity,Item Net Total,Payment Reference ID,Payment Date,Payment Instrument Type
+03/20/2026,302-3434343-3434343,NOK,Amazon Business Prime,1,69.00,PAY-I1,03/20/2026,Pay by Invoice
+""")
+    charges = statement("""\
+Dato;Beskrivelse;Beløp;Valutabeløp;Valuta
+20.03.2026;AMZNBusiness*F090Q5RN5;69,00;;
+""")
+
+    result = reconcile(items, charges)
+
+    assert result.matches == ()
+    assert [s.order_id for s in result.not_card_shipments] == ["302-3434343-3434343"]
+    assert result.unmatched_shipments == ()
+    assert [c.amount for c in result.unmatched_charges] == [Decimal("69.00")]
 
 
 def test_shipment_without_charge_reported():

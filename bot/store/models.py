@@ -233,6 +233,8 @@ class AmazonItem(StoreModel, table=True):
     seller: str | None = None
     shipping_address: str | None = None
     payment_reference: str | None = Field(default=None, index=True)
+    payment_date: dt.date | None = None
+    payment_instrument: str | None = None
     shipment_date: dt.date | None = None
     requester_email: str | None = Field(default=None, index=True)
     custom_fields: dict[str, str] = Field(default_factory=dict, sa_type=JSON)

@@ -235,14 +235,16 @@ def link_item_to_charge(session: Session, item_id: int, transaction_id: int | No
     """Record the card charge behind an item and the item's share of it in NOK.
 
     ``transaction_id`` is None when the NOK amount is known without a card
-    charge, as for labeled history. Raises AlreadyDecided once the item is
-    decided, because its decision splits the earlier amount.
+    charge. Only a new item without a charge can be linked: AlreadyDecided
+    (with the item's state) is raised once it was linked, asked or decided.
     """
     MONEY.check(amount_nok)
 
+    # Only a new, unlinked item may be linked, so two concurrent runs cannot link it to two charges.
     result = session.exec(
         update(AmazonItem)
-        .where(col(AmazonItem.id) == item_id, col(AmazonItem.state).in_(OPEN_STATES))
+        .where(col(AmazonItem.id) == item_id, AmazonItem.state == "new",
+               col(AmazonItem.card_transaction_id).is_(None))
         .values(card_transaction_id=transaction_id, amount_nok=amount_nok)
     )
     if result.rowcount == 0:
@@ -498,6 +500,8 @@ def _item_row(item: ReportItem, document: Document, order_row_id: int, item_key:
         seller=item.seller,
         shipping_address=item.shipping_address,
         payment_reference=item.payment_reference,
+        payment_date=item.payment_date,
+        payment_instrument=item.payment_instrument,
         shipment_date=item.shipment_date,
         requester_email=_normalise_email(item.account_user_email),
         custom_fields=dict(item.custom_fields),
@@ -505,7 +509,12 @@ def _item_row(item: ReportItem, document: Document, order_row_id: int, item_key:
 
 
 def _charge_identity(charge: CardCharge) -> str:
-    """Return booking date, amount and normalised description, the same for a CSV and a PDF line."""
+    """Return booking date, amount and normalised description, the same for a CSV and a PDF line.
+
+    NOTE: the card number is not part of it, because the bank CSV layout does
+    not carry one; two cards' statements with the same purchase on the same
+    day and at the same amount store that charge once.
+    """
     amount = format(charge.amount.normalize(), "f")
     return f"{charge.date.isoformat()}|{amount}|{_normalise_description(charge.description)}"
 

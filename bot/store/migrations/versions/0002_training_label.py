@@ -1,4 +1,8 @@
-"""Add training labels: labeled history and human decisions the classifier learns from.
+"""Add training labels and the payment date and instrument of Amazon items.
+
+Training labels are the labeled history and human decisions the classifier
+learns from. Reconciliation needs the payment date for its date window and
+the payment instrument to leave out items not paid by card.
 
 Revision ID: 0002
 Revises: 0001
@@ -17,6 +21,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("amazon_item") as batch:
+        batch.add_column(sa.Column("payment_date", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("payment_instrument", sa.String(), nullable=True))
+
     op.create_table(
         "training_label",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -36,3 +44,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("training_label")
+    with op.batch_alter_table("amazon_item") as batch:
+        batch.drop_column("payment_instrument")
+        batch.drop_column("payment_date")
