@@ -35,7 +35,8 @@ SECRET_VARIABLES = {
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Account numbers and codes are strings, but people write card_account = 2400 unquoted.
+    model_config = ConfigDict(extra="forbid", frozen=True, coerce_numbers_to_str=True)
 
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]

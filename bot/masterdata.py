@@ -189,37 +189,37 @@ def _check_references(data: MasterData, path: Path) -> None:
 
     for account in data.accounts.values():
         if account.default_tax_code and account.default_tax_code not in data.tax_codes:
-            fail(f"accounts[{account.number}].default_tax_code",
+            fail(f"[[accounts]] {account.number}, key default_tax_code",
                  f"unknown VAT code {account.default_tax_code!r}", "add it to [[tax_codes]] or correct the code")
     for emp in data.employees.values():
         if emp.cost_center not in data.cost_centers:
-            fail(f"employees[{emp.email}].cost_center",
+            fail(f"[[employees]] {emp.email}, key cost_center",
                  f"unknown cost center {emp.cost_center!r}", "add it to [[cost_centers]] or correct the code")
         if emp.manager and emp.manager not in data.employees:
-            fail(f"employees[{emp.email}].manager",
+            fail(f"[[employees]] {emp.email}, key manager",
                  f"manager {emp.manager!r} is not an employee", "add the manager to [[employees]] or remove the key")
         if emp.manager == emp.email:
-            fail(f"employees[{emp.email}].manager", "an employee cannot be their own manager", "name another manager")
+            fail(f"[[employees]] {emp.email}, key manager", "an employee cannot be their own manager", "name another manager")
     for project in data.projects.values():
         if project.lead not in data.employees:
-            fail(f"projects[{project.code}].lead",
+            fail(f"[[projects]] {project.code}, key lead",
                  f"project lead {project.lead!r} is not an employee", "add the lead to [[employees]]")
         if project.cost_center and project.cost_center not in data.cost_centers:
-            fail(f"projects[{project.code}].cost_center",
+            fail(f"[[projects]] {project.code}, key cost_center",
                  f"unknown cost center {project.cost_center!r}", "add it to [[cost_centers]] or correct the code")
         if project.start and project.end and project.end < project.start:
-            fail(f"projects[{project.code}].end", "the project ends before it starts", "correct start or end")
+            fail(f"[[projects]] {project.code}, key end", "the project ends before it starts", "correct start or end")
     for event in data.events:
         if event.end < event.start:
-            fail(f"events[{event.name}].end", "the event ends before it starts", "correct start or end")
+            fail(f"[[events]] {event.name}, key end", "the event ends before it starts", "correct start or end")
         if event.cost_center and event.cost_center not in data.cost_centers:
-            fail(f"events[{event.name}].cost_center",
+            fail(f"[[events]] {event.name}, key cost_center",
                  f"unknown cost center {event.cost_center!r}", "add it to [[cost_centers]] or correct the code")
         if event.project and event.project not in data.projects:
-            fail(f"events[{event.name}].project", f"unknown project {event.project!r}", "add it to [[projects]]")
+            fail(f"[[events]] {event.name}, key project", f"unknown project {event.project!r}", "add it to [[projects]]")
     for location in data.locations:
         if location.project and location.project not in data.projects:
-            fail(f"locations[{location.label}].project",
+            fail(f"[[locations]] {location.label}, key project",
                  f"unknown project {location.project!r}", "add it to [[projects]]")
 
 
@@ -232,7 +232,7 @@ class _Entry:
         self.values = values
 
     def _fail(self, key: str, message: str, fix: str) -> InputError:
-        return InputError(self.path, message, location=f"{self.where}.{key}", fix=fix)
+        return InputError(self.path, message, location=f"{self.where}, key {key}", fix=fix)
 
     def text(self, key: str, default: str | None = None) -> str:
         value = self.values.get(key, default)
@@ -280,6 +280,11 @@ class _Entry:
         return value
 
 
+def _position(table: str, index: int) -> str:
+    """Name an entry the way a person finds it in the file: the table and its number, counted from 1."""
+    return f"[[{table}]] #{index + 1}"
+
+
 class _TableReader:
     def __init__(self, path: Path):
         self.path = path
@@ -291,13 +296,14 @@ class _TableReader:
                              fix=f"write each entry as [[{table}]]")
         for index, item in enumerate(items):
             if not isinstance(item, dict):
-                raise InputError(self.path, f"invalid entry {item!r}", location=f"{table}[{index}]",
+                raise InputError(self.path, f"invalid entry {item!r}", location=_position(table, index),
                                  fix=f"write each entry as a [[{table}]] table with its keys")
             unknown = sorted(set(item) - TABLE_KEYS[table])
             if unknown:
-                raise InputError(self.path, f"unknown key {unknown[0]!r}", location=f"{table}[{index}].{unknown[0]}",
+                raise InputError(self.path, f"unknown key {unknown[0]!r}",
+                                 location=f"{_position(table, index)}, key {unknown[0]}",
                                  fix="use one of " + ", ".join(sorted(TABLE_KEYS[table])))
-        return [_Entry(self.path, f"{table}[{index}]", item) for index, item in enumerate(items)]
+        return [_Entry(self.path, _position(table, index), item) for index, item in enumerate(items)]
 
     def unique(self, table: str, key: str, build, raw: dict[str, Any]) -> dict:
         result: dict[str, Any] = {}
@@ -305,7 +311,7 @@ class _TableReader:
             record = build(entry)
             code = getattr(record, key)
             if code in result:
-                raise InputError(self.path, f"duplicate {key} {code!r}", location=f"{entry.where}.{key}",
+                raise InputError(self.path, f"duplicate {key} {code!r}", location=f"{entry.where}, key {key}",
                                  fix="give every entry its own code")
             result[code] = record
         return result

@@ -135,7 +135,7 @@ cost_center = "999"
 """)
 
     assert str(tmp_path / "master.toml") in str(error)
-    assert error.location == "employees[per.olsen@example.no].cost_center"
+    assert error.location == "[[employees]] per.olsen@example.no, key cost_center"
     assert "'999'" in str(error)
 
 
@@ -146,7 +146,7 @@ code = "400"
 name = "IT drift"
 """)
 
-    assert error.location == "cost_centers[2].code"
+    assert error.location == "[[cost_centers]] #3, key code"
     assert "duplicate code '400'" in str(error)
 
 
@@ -158,7 +158,7 @@ name = "Ola Hansen"
 cost_center = "400"
 """)
 
-    assert error.location == "employees[2].email"
+    assert error.location == "[[employees]] #3, key email"
     assert "duplicate email" in str(error)
 
 
@@ -171,7 +171,7 @@ cost_center = "400"
 manager = "sluttet@example.no"
 """)
 
-    assert error.location == "employees[per.olsen@example.no].manager"
+    assert error.location == "[[employees]] per.olsen@example.no, key manager"
     assert "'sluttet@example.no' is not an employee" in str(error)
 
 
@@ -181,7 +181,7 @@ def test_own_manager(tmp_path):
         'cost_center = "600"\nrole = "project_lead"\nmanager = "kari.nordmann@example.no"',
     ))
 
-    assert error.location == "employees[kari.nordmann@example.no].manager"
+    assert error.location == "[[employees]] kari.nordmann@example.no, key manager"
     assert "own manager" in str(error)
 
 
@@ -193,7 +193,7 @@ name = "Ladestasjon Gjøvik"
 lead = "ekstern@konsulent.no"
 """)
 
-    assert error.location == "projects[P-2001].lead"
+    assert error.location == "[[projects]] P-2001, key lead"
     assert "'ekstern@konsulent.no'" in str(error)
 
 
@@ -206,7 +206,7 @@ lead = "kari.nordmann@example.no"
 cost_center = "700"
 """)
 
-    assert error.location == "projects[P-2001].cost_center"
+    assert error.location == "[[projects]] P-2001, key cost_center"
     assert "'700'" in str(error)
 
 
@@ -220,7 +220,7 @@ location = "Messeveien 8, 2004 Lillestrøm"
 project = "P-9999"
 """)
 
-    assert error.location == "events[Nor-Shipping].project"
+    assert error.location == "[[events]] Nor-Shipping, key project"
     assert "'P-9999'" in str(error)
 
 
@@ -233,7 +233,7 @@ kind = "customer"
 project = "P-0007"
 """)
 
-    assert error.location == "locations[Kunde Elverum].project"
+    assert error.location == "[[locations]] Kunde Elverum, key project"
     assert "'P-0007'" in str(error)
 
 
@@ -246,7 +246,7 @@ cost_center = "400"
 role = "boss"
 """)
 
-    assert error.location == "employees[2].role"
+    assert error.location == "[[employees]] #3, key role"
     assert "'boss'" in str(error)
     assert "field_technician" in str(error)
 
@@ -259,7 +259,7 @@ address = "Fjellveien 2, 2560 Alvdal"
 kind = "cabin"
 """)
 
-    assert error.location == "locations[2].kind"
+    assert error.location == "[[locations]] #3, key kind"
     assert "'cabin'" in str(error)
 
 
@@ -273,7 +273,7 @@ location = "Hotel Lillestrøm"
 cost_center = "400"
 """)
 
-    assert error.location == "events[Julebord].end"
+    assert error.location == "[[events]] Julebord, key end"
     assert "ends before it starts" in str(error)
 
 
@@ -287,14 +287,14 @@ location = "Hovedkontor"
 cost_center = "400"
 """)
 
-    assert error.location == "events[1].start"
+    assert error.location == "[[events]] #2, key start"
     assert "expected a TOML date" in str(error)
 
 
 def test_project_ends_before_start(tmp_path):
     error = load_error(tmp_path, COMPANY.replace("end = 2026-12-31", "end = 2025-12-31"))
 
-    assert error.location == "projects[P-1042].end"
+    assert error.location == "[[projects]] P-1042, key end"
 
 
 def test_unknown_default_tax_code(tmp_path):
@@ -305,7 +305,7 @@ name = "Inventar"
 default_tax_code = "11"
 """)
 
-    assert error.location == "accounts[6540].default_tax_code"
+    assert error.location == "[[accounts]] 6540, key default_tax_code"
     assert "'11'" in str(error)
 
 
@@ -316,7 +316,7 @@ code = "11"
 name = "Inngående mva, middels sats"
 """)
 
-    assert error.location == "tax_codes[1].rate"
+    assert error.location == "[[tax_codes]] #2, key rate"
     assert "missing key" in str(error)
 
 
@@ -328,14 +328,14 @@ name = "Inngående mva, middels sats"
 rate = "femten"
 """)
 
-    assert error.location == "tax_codes[1].rate"
+    assert error.location == "[[tax_codes]] #2, key rate"
     assert "'femten'" in str(error)
 
 
 def test_entry_that_is_not_table(tmp_path):
     error = load_error(tmp_path, 'cost_centers = ["400", "600"]\n')
 
-    assert error.location == "cost_centers[0]"
+    assert error.location == "[[cost_centers]] #1"
     assert "'400'" in str(error)
 
 

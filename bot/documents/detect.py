@@ -57,6 +57,9 @@ def detect_kind(path: Path) -> DocumentKind:
         kind: DocumentKind = "order_report"
     elif is_statement_header(table.header):
         kind = "statement"
+    elif path.suffix.lower() == ".pdf":
+        raise InputError(path.name, "file is named .pdf but is not a PDF (it does not start with %PDF-)",
+                         fix="send the statement PDF as the bank produced it")
     else:
         header_text = ", ".join(repr(name) for name in table.header[:8]) or "nothing"
         raise InputError(
