@@ -9,16 +9,15 @@ from typing import Sequence
 
 from bot.config import Settings
 from bot.console import PrintingAsker, ProgressPrinter, print_run
-from bot.errors import ConfigError, InputError
+from bot.errors import ConfigError, InputError, UsageError
 from bot.i18n import Translator
 from bot.masterdata import MasterData, load_master_data
-from bot.nlp.classifier import Classifier
-from bot.nlp.rules import KeywordRule
 from bot.pipeline import Pipeline, RunReport, move_message
 from bot.ports import Asker, VoucherPoster
 from bot.store.database import Store
 from bot.store.masterdata_sync import sync_master_data
 from bot.store.repository import verify_audit_chain
+from bot.vouchers import post_allocations
 from connectors.file_export import FileExporter
 
 log = logging.getLogger(__name__)
@@ -34,6 +33,9 @@ def build_pipeline(settings: Settings, *, asker: Asker | None = None, poster: Vo
     store.migrate()
     with store.session() as session:
         sync_master_data(session, master)
+
+    # Imported here because loading spaCy and scikit-learn takes seconds that post and audit do not need.
+    from bot.nlp.classifier import Classifier
 
     try:
         classifier = Classifier(master, _rules(settings))
@@ -81,6 +83,13 @@ def ingest_inbox(pipeline: Pipeline, inbox: Path) -> RunReport:
             pipeline.record_rejection(path, exc)
             move_message(path, inbox / "failed")
             continue
+        except Exception as exc:
+            # One unexpected fault must not stop the inbox: the message is kept for a person to look at.
+            log.exception("message %s failed unexpectedly", path.name)
+            pipeline.record_rejection(path, InputError(path.name, f"unexpected error: {exc}",
+                                                       fix="report this to the allocbot operators"))
+            move_message(path, inbox / "failed")
+            continue
         move_message(path, inbox / "processed")
         report.add(part)
     return report
@@ -97,9 +106,10 @@ def learn(settings: Settings, files: Sequence[Path]) -> int:
 
 def post(settings: Settings) -> int:
     translator = Translator(settings.language)
-    pipeline = build_pipeline(settings, translator=translator)
-    exported = pipeline.post()
-    print(translator("Posted {count} vouchers.", count=len(exported)))
+    store = Store(settings.store.url)
+    store.migrate()
+    exported = post_allocations(store, FileExporter(settings.export.export_dir), settings.export.card_account)
+    print(translator("Exported {count} vouchers.", count=len(exported)))
     return 0
 
 
@@ -123,8 +133,10 @@ def demo(settings: Settings, *, language: str | None, workspace: Path | None, se
 
 def _require_files(files: Sequence[Path]) -> None:
     for path in files:
+        if path.is_dir():
+            raise UsageError(path, "is a folder, not a file", fix=f"pass the files in it, such as {path}/*.eml")
         if not path.is_file():
-            raise InputError(path, "file not found", fix="check the path")
+            raise UsageError(path.resolve(), "file not found", fix="check the path")
 
 
 def settings_file(settings: Settings) -> str:
@@ -135,10 +147,17 @@ def _master_data(settings: Settings) -> MasterData:
     if settings.master_data is None:
         raise ConfigError(settings_file(settings), "master_data is not set", location="master_data",
                           fix="set master_data to the path of the master data TOML file")
-    return load_master_data(settings.master_data)
+    try:
+        return load_master_data(settings.master_data)
+    except InputError as exc:
+        # Master data is configuration: a fault in it stops the program like a bad setting.
+        fix = f"{exc.fix}; the file is set by master_data in {settings_file(settings)}" if exc.fix else None
+        raise ConfigError(settings.master_data.resolve(), exc.message, location=exc.location, fix=fix) from None
 
 
-def _rules(settings: Settings) -> list[KeywordRule]:
+def _rules(settings: Settings) -> list:
+    from bot.nlp.rules import KeywordRule
+
     return [KeywordRule(keywords=rule.keywords, unspsc_prefix=rule.unspsc_prefix, cost_center=rule.cost_center,
                         project=rule.project, account=rule.account, tax_code=rule.tax_code)
             for rule in settings.rules]

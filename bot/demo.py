@@ -22,6 +22,7 @@ from typing import TextIO
 from bot.commands import build_pipeline, ingest_inbox
 from bot.config import ExportSettings, MailSettings, Settings, StoreSettings
 from bot.console import PrintingAsker, ProgressPrinter, print_run
+from bot.errors import UsageError
 from bot.i18n import Translator
 from bot.masterdata import load_master_data
 from bot.pipeline import ItemOutcome
@@ -38,6 +39,10 @@ def run_demo(settings: Settings, *, language: str | None, workspace: Path | None
     translator = Translator(language or "nb")
     _ = translator
 
+    if workspace is not None and workspace.exists() and (not workspace.is_dir() or any(workspace.iterdir())):
+        # A store left by an earlier run would make every item a duplicate and the demo empty.
+        raise UsageError(workspace, "the demo workspace must be a new or empty folder", location="--workspace",
+                         fix="name a folder that does not exist yet, or leave --workspace out")
     workspace = workspace or Path(tempfile.mkdtemp(prefix="allocbot-demo-"))
     workspace.mkdir(parents=True, exist_ok=True)
     out.write(_("Workspace: {path}", path=workspace) + "\n")

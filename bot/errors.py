@@ -37,3 +37,9 @@ class ConfigError(InputError):
     """The configuration is invalid; the program stops with exit status 2."""
 
     exit_status = 2
+
+
+class UsageError(InputError):
+    """A command-line argument is unusable; the program stops with exit status 2."""
+
+    exit_status = 2

@@ -15,17 +15,17 @@ from __future__ import annotations
 import logging
 import shutil
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from bot.config import Settings
 from bot.documents import parse_document
 from bot.errors import InputError
 from bot.mail.eml import Attachment, ReceivedMail, read_eml
 from bot.masterdata import MasterData
-from bot.nlp.classifier import Classifier
-from bot.policy import Decision, route
+from bot.policy import Decision, missing_codes, route
 from bot.ports import Asker, QuestionRequest, VoucherPoster
 from bot.reconcile import Reconciliation, reconcile
 from bot.records import Allocation, ReportItem, Statement, Suggestion
@@ -45,6 +45,10 @@ from bot.store.repository import (
 )
 from bot.vouchers import post_allocations
 
+if TYPE_CHECKING:
+    # Imported for the type only: loading spaCy and scikit-learn takes seconds.
+    from bot.nlp.classifier import Classifier
+
 log = logging.getLogger(__name__)
 
 BOT_ACTOR = "allocbot"
@@ -58,6 +62,7 @@ class ItemOutcome:
 
     item_id: int
     item: ReportItem
+    charged_on: date           # the card line's date, which the voucher carries too
     amount_nok: Decimal
     suggestions: tuple[Suggestion, ...]
     decision: Decision
@@ -156,6 +161,8 @@ class Pipeline:
                      sender: str | None = None) -> RunReport:
         """Parse all files first, then store them in one transaction."""
         parsed = [(path, parse_document(path)) for path in paths]
+        for path, content in parsed:
+            _check_cents(path, content)
 
         report = RunReport()
         with self.store.session() as session:
@@ -210,7 +217,7 @@ class Pipeline:
                 for item, amount in match.item_amounts:
                     item_id = item_ids[id(item)]
                     link_item_to_charge(session, item_id, charge_id, amount)
-                    outcome = self._classify_and_route(session, item_id, item, amount)
+                    outcome = self._classify_and_route(session, item_id, item, match.charge.date, amount)
                     report.outcomes.append(outcome)
                     if outcome.decision.action != "book":
                         questions.append(QuestionRequest(item_id, item, amount,
@@ -219,7 +226,9 @@ class Pipeline:
                     done += 1
                     self.progress("classify", done, total)
 
-        self.asker.ask(questions)
+            # Sent inside the transaction: if sending fails, the items stay new and the next run asks again.
+            # A failure after sending but before the commit asks twice, which is the lesser harm.
+            self.asker.ask(questions)
         return report
 
     def post(self) -> list[str]:
@@ -228,7 +237,8 @@ class Pipeline:
 
     # -- helpers ------------------------------------------------------------
 
-    def _classify_and_route(self, session, item_id: int, item: ReportItem, amount: Decimal) -> ItemOutcome:
+    def _classify_and_route(self, session, item_id: int, item: ReportItem, charged_on: date,
+                            amount: Decimal) -> ItemOutcome:
         suggestions = tuple(self.classifier.suggest(item, top=3))
         save_suggestions(session, item_id, suggestions, self.classifier.version)
         top = suggestions[0] if suggestions else None
@@ -249,7 +259,7 @@ class Pipeline:
               data={"amount_nok": str(amount), "person": decision.person, "reason": decision.reason,
                     "suggestions": [{"allocation": s.allocation.label(), "confidence": round(s.confidence, 4)}
                                     for s in suggestions]})
-        return ItemOutcome(item_id, item, amount, suggestions, decision)
+        return ItemOutcome(item_id, item, charged_on, amount, suggestions, decision)
 
     def _complete(self, allocation: Allocation | None) -> Allocation:
         """Fill an empty VAT code from the account's default."""
@@ -270,6 +280,11 @@ class Pipeline:
         if unlabeled:
             raise InputError(path, "row has no allocation", location=f"line {unlabeled[0].line}",
                              fix="fill in Cost Center and GL Code on every row of labeled history")
+        for item in content:
+            missing = missing_codes(self._complete(item.labels), self.master)
+            if missing:
+                raise InputError(path, f"{', '.join(missing)} not in master data", location=f"line {item.line}",
+                                 fix="add the code to the master data file or correct the report")
         return content
 
     def _add_document(self, session, path: Path, kind: str, **origin):
@@ -298,6 +313,19 @@ class Pipeline:
         return paths
 
 
+def _check_cents(path: Path, content: list[ReportItem] | Statement) -> None:
+    """Reject amounts finer than one cent, which the store keeps exactly and so cannot round."""
+    if isinstance(content, Statement):
+        fields = [(charge.line, "amount", charge.amount) for charge in content.charges]
+    else:
+        fields = [(item.line, column, value) for item in content
+                  for column, value in (("Purchase PPU", item.unit_price), ("Item Net Total", item.net_total))]
+    for line, column, value in fields:
+        if value is not None and value != value.quantize(Decimal("0.01")):
+            raise InputError(path, f"amount {value} has more than two decimals", location=f"line {line}, {column}",
+                             fix="export the file with amounts rounded to whole cents")
+
+
 def _sha256(path: Path) -> str:
     import hashlib
 
@@ -305,8 +333,12 @@ def _sha256(path: Path) -> str:
 
 
 def move_message(path: Path, folder: Path) -> Path:
-    """Move a processed or failed message into ``folder``; never delete it."""
+    """Move a processed or failed message into ``folder`` under a name no earlier message has."""
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / path.name
+    counter = 1
+    while target.exists():
+        counter += 1
+        target = folder / f"{path.stem}-{counter}{path.suffix}"
     shutil.move(path, target)
     return target

@@ -2,14 +2,18 @@
 
 The rules, in order:
 
-1. An item at or above the review threshold, or a tax-sensitive one (a gift,
+1. A suggestion that uses a code missing from master data goes to the
+   controllers, since nobody else can book it.
+2. An item at or above the review threshold, or a tax-sensitive one (a gift,
    representation, or a fixed asset to capitalize), always needs a
-   manager's approval, whatever the confidence. The approver is the
-   requester's manager; a requester without one (or unknown to master data)
-   goes to the controllers.
-2. Otherwise an item whose top suggestion reaches the confidence threshold
+   manager's approval, whatever the confidence. The account of an unsure
+   suggestion does not make an item tax-sensitive, because the person asked
+   decides the account. The approver is the requester's manager; a
+   requester without one (or unknown to master data) goes to the
+   controllers.
+3. Otherwise an item whose top suggestion reaches the confidence threshold
    is booked automatically.
-3. Otherwise someone is asked: the project lead when the top suggestion
+4. Otherwise someone is asked: the project lead when the top suggestion
    names a project (unless the lead is the requester), else the requester,
    else the controllers.
 """
@@ -22,7 +26,7 @@ from typing import Literal
 
 from bot.config import PolicySettings
 from bot.masterdata import MasterData
-from bot.records import ReportItem, Suggestion
+from bot.records import Allocation, ReportItem, Suggestion
 
 CONTROLLERS = "controllers"  # stands for the configured controller channel instead of a person
 
@@ -41,13 +45,19 @@ def route(item: ReportItem, amount_nok: Decimal, top: Suggestion | None,
     """Decide what happens to one item; see the module docstring."""
     requester = master.employee(item.account_user_email)
 
-    sensitive = _tax_sensitive(top, amount_nok / max(item.quantity, 1), policy)
+    if top is not None and missing_codes(top.allocation, master):
+        return Decision("ask", CONTROLLERS, "suggestion uses codes missing from master data")
+
+    confident = top is not None and top.confidence >= policy.confidence_threshold
+    # NOTE: whoever later answers a question picks the account; that answer must go through
+    # route() again so that a gift or an asset chosen then still needs the approval.
+    sensitive = _tax_sensitive(top if confident else None, amount_nok / max(item.quantity, 1), policy)
     if amount_nok >= policy.review_threshold or sensitive:
         approver = requester.manager if requester and requester.manager else CONTROLLERS
         reason = sensitive or "at or above the review threshold"
         return Decision("approve", approver, reason)
 
-    if top is not None and top.confidence >= policy.confidence_threshold:
+    if confident:
         return Decision("book", None, "confident suggestion")
 
     if top is not None and top.allocation.project in master.projects:
@@ -57,6 +67,20 @@ def route(item: ReportItem, amount_nok: Decimal, top: Suggestion | None,
     if requester is not None:
         return Decision("ask", requester.email, "unsure suggestion")
     return Decision("ask", CONTROLLERS, "requester not in master data")
+
+
+def missing_codes(allocation: Allocation, master: MasterData) -> list[str]:
+    """Return the allocation's codes that master data lacks, as ``field=code`` texts."""
+    missing = []
+    if allocation.cost_center not in master.cost_centers:
+        missing.append(f"cost center {allocation.cost_center}")
+    if allocation.project is not None and allocation.project not in master.projects:
+        missing.append(f"project {allocation.project}")
+    if allocation.account not in master.accounts:
+        missing.append(f"account {allocation.account}")
+    if allocation.tax_code and allocation.tax_code not in master.tax_codes:
+        missing.append(f"VAT code {allocation.tax_code}")
+    return missing
 
 
 def _tax_sensitive(top: Suggestion | None, unit_price_nok: Decimal, policy: PolicySettings) -> str:

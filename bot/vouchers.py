@@ -10,11 +10,14 @@ to refuse a second booking.
 from __future__ import annotations
 
 import logging
+from datetime import date
 from decimal import Decimal
+
+from sqlmodel import Session, col, select
 
 from bot.ports import Voucher, VoucherLine, VoucherPoster
 from bot.store.database import Store
-from bot.store.models import AllocationRow
+from bot.store.models import AllocationRow, CardTransaction
 from bot.store.repository import audit, record_posting, unposted_allocations
 
 log = logging.getLogger(__name__)
@@ -26,8 +29,13 @@ def voucher_number(allocation_id: int) -> str:
     return f"AB{allocation_id:07d}"
 
 
-def build_voucher(allocation: AllocationRow, card_account: str) -> Voucher:
-    """Turn one approved allocation with its lines, item and order loaded into a voucher."""
+def build_voucher(allocation: AllocationRow, card_account: str, charged_on: date | None = None) -> Voucher:
+    """Turn one approved allocation with its lines, item and order loaded into a voucher.
+
+    The voucher is dated on the card line's date, so the credit to the card
+    account falls in the statement's period; without a card line it takes
+    the shipment date, else the order date.
+    """
     item = allocation.item
     description = item.title[:DESCRIPTION_LENGTH]
     debit = tuple(
@@ -38,7 +46,7 @@ def build_voucher(allocation: AllocationRow, card_account: str) -> Voucher:
     total = sum((line.amount for line in allocation.lines), Decimal("0"))
     credit = VoucherLine(account=card_account, amount=-total, description=description)
     reference = f"{item.order.order_id} {item.payment_reference or ''}".strip()
-    posting_date = item.shipment_date or item.order.order_date
+    posting_date = charged_on or item.shipment_date or item.order.order_date
     return Voucher(voucher_number(allocation.id), posting_date, description, reference, (*debit, credit))
 
 
@@ -54,7 +62,9 @@ def post_allocations(store: Store, poster: VoucherPoster, card_account: str) -> 
         if not allocations:
             return []
 
-        vouchers = [build_voucher(allocation, card_account) for allocation in allocations]
+        charge_dates = _charge_dates(session, [a.item.card_transaction_id for a in allocations])
+        vouchers = [build_voucher(allocation, card_account, charge_dates.get(allocation.item.card_transaction_id))
+                    for allocation in allocations]
         external_ids = poster.post(vouchers)
 
         for allocation, voucher, external_id in zip(allocations, vouchers, external_ids):
@@ -65,3 +75,9 @@ def post_allocations(store: Store, poster: VoucherPoster, card_account: str) -> 
                   data={"voucher": voucher.number, "connector": poster.name, "external_id": external_id})
     log.info("posted %d vouchers with connector %s", len(vouchers), poster.name)
     return external_ids
+
+
+def _charge_dates(session: Session, transaction_ids: list[int | None]) -> dict[int, date]:
+    ids = [transaction_id for transaction_id in transaction_ids if transaction_id is not None]
+    rows = session.exec(select(CardTransaction.id, CardTransaction.date).where(col(CardTransaction.id).in_(ids)))
+    return dict(rows.all())

@@ -52,12 +52,13 @@ def test_learn_ingest_post_audit(company):
 
     status, out, _ = run(["--config", str(config), "ingest", str(sample.eml)])
     assert status == 0
-    assert re.search(r"^Items: 0$", out, re.MULTILINE)
+    assert re.search(r"^Items: 0 \(NOK 0.00\)$", out, re.MULTILINE)
+    assert "Already received, skipped:" in out
     assert re.search(r"^Vouchers exported: 0$", out, re.MULTILINE)
 
     status, out, _ = run(["--config", str(config), "post"])
     assert status == 0
-    assert "Posted 0 vouchers." in out
+    assert "Exported 0 vouchers." in out
 
     status, out, _ = run(["--config", str(config), "audit", "verify"])
     assert status == 0
@@ -81,7 +82,7 @@ def test_ingest_missing_file_fails(company):
 
     status, _, err = run(["--config", str(config), "ingest", "/nonexistent/kortutskrift.eml"])
 
-    assert status == 1
+    assert status == 2
     assert "kortutskrift.eml" in err
     assert "not found" in err
 
@@ -99,8 +100,27 @@ def test_invalid_rule_is_config_error(tmp_path, company):
         encoding="utf-8",
     )
 
-    status, _, err = run(["--config", str(config), "post"])
+    status, _, err = run(["--config", str(config), "ingest", str(sample.eml)])
 
     assert status == 2
     assert "rules" in err
     assert "999" in err
+
+
+def test_master_data_fault_is_config_error(tmp_path, company):
+    _, sample, _ = company
+    master = tmp_path / "stamdata.toml"
+    master.write_text(
+        '[[cost_centers]]\ncode = "400"\nname = "IT"\n\n'
+        '[[employees]]\nemail = "ola@example.no"\nname = "Ola"\ncost_center = "400"\nmanager = "borte@example.no"\n',
+        encoding="utf-8",
+    )
+    config = tmp_path / "config.toml"
+    config.write_text('master_data = "stamdata.toml"\n', encoding="utf-8")
+
+    status, _, err = run(["--config", str(config), "ingest", str(sample.eml)])
+
+    assert status == 2
+    assert str(master) in err
+    assert "borte@example.no" in err
+    assert str(config) in err

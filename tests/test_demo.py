@@ -35,20 +35,20 @@ def test_demo_succeeds(norwegian_run):
 def test_demo_prints_norwegian_table(norwegian_run):
     _, (_, out, _) = norwegian_run
 
-    assert re.search(r"^Dato\s+Vare\s+Beløp\s+Forslag\s+Sikkerhet\s+Beslutning$", out, re.MULTILINE)
+    assert re.search(r"^Dato\s+Vare\s+Beløp\s+Forslag\s+Sannsynlighet\s+Beslutning$", out, re.MULTILINE)
     assert re.search(r"^\d\d\.11\.2026 .+ kr .+ (bokført|spør .+|godkjennes av .+)$", out, re.MULTILINE)
 
 
 def test_demo_prints_totals(norwegian_run):
     _, (_, out, _) = norwegian_run
 
-    items = int(re.search(r"^Varer: (\d+)$", out, re.MULTILINE).group(1))
+    items = int(re.search(r"^Varer: (\d+) \([\d\xa0]+,\d\d kr\)$", out, re.MULTILINE).group(1))
     booked = int(re.search(r"^Bokført automatisk: (\d+) \(", out, re.MULTILINE).group(1))
     questions = int(re.search(r"^Spørsmål: (\d+)$", out, re.MULTILINE).group(1))
     approvals = int(re.search(r"^Godkjenninger: (\d+)$", out, re.MULTILINE).group(1))
     assert items > 200
     assert booked + questions + approvals == items
-    assert re.search(r"^Amazon-kortlinjer uten varer: 1$", out, re.MULTILINE)
+    assert re.search(r"^Amazon-kortlinjer fortsatt uten varer: 1$", out, re.MULTILINE)
 
 
 def test_demo_accuracy_is_useful(norwegian_run):
@@ -84,3 +84,23 @@ def test_demo_in_english(tmp_path):
     assert re.search(r"^Date\s+Item\s+Amount\s+Suggestion\s+Confidence\s+Decision$", out, re.MULTILINE)
     assert re.search(r"^Booked automatically: \d+ \(", out, re.MULTILINE)
     assert "NOK " in out
+
+
+def test_demo_rejects_used_workspace(norwegian_run):
+    workspace, _ = norwegian_run
+
+    status, _, err = _run(["demo", "--workspace", str(workspace)])
+
+    assert status == 2
+    assert str(workspace) in err
+    assert "--workspace" in err
+
+
+def test_demo_rejects_file_as_workspace(tmp_path):
+    not_a_folder = tmp_path / "README.md"
+    not_a_folder.write_text("hei", encoding="utf-8")
+
+    status, _, err = _run(["demo", "--workspace", str(not_a_folder)])
+
+    assert status == 2
+    assert "README.md" in err

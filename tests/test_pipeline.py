@@ -88,9 +88,13 @@ def test_flow_end_to_end(store, sample, tmp_path):
 
     export_file = pipeline.poster.written[0]
     balances = defaultdict(Decimal)
+    dates = set()
     with export_file.open(encoding="utf-8-sig", newline="") as handle:
         for row in csv.DictReader(handle, delimiter=";"):
             balances[row["voucher_number"]] += Decimal(row["amount"])
+            dates.add(row["date"][:7])
+    # Vouchers carry the card line's date, so they fall in the statement's month.
+    assert dates == {"2026-11"}
     assert len(balances) == len(booked)
     assert set(balances.values()) == {Decimal("0.00")}
 
@@ -230,3 +234,23 @@ def test_inbox_moves_messages_and_audits_failures(store, sample, tmp_path):
         rejected = session.exec(select(AuditEvent).where(AuditEvent.action == "document_rejected")).all()
     assert [event.subject_id for event in rejected] == ["empty.eml"]
     assert "empty.eml" in rejected[0].data["error"]
+
+
+def test_history_with_unknown_account_rejected(store, sample, tmp_path):
+    pipeline = make_pipeline(store, sample, tmp_path)
+    text = sample.history[0].read_text(encoding="utf-8-sig")
+    header = next(csv.reader([text.splitlines()[0]]))
+    rows = list(csv.reader(text.splitlines()))
+    rows[3][header.index("GL Code")] = "9999"
+    damaged = tmp_path / "history-june.csv"
+    with damaged.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle, quoting=csv.QUOTE_ALL).writerows(rows)
+
+    with pytest.raises(InputError) as caught:
+        pipeline.learn([damaged])
+
+    message = str(caught.value)
+    assert "history-june.csv" in message
+    assert "line 4" in message
+    assert "account 9999" in message
+    assert count(store, Document) == 0

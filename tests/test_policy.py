@@ -19,6 +19,39 @@ name = "Administrasjon"
 code = "600"
 name = "Prosjekt"
 
+[[accounts]]
+number = "6540"
+name = "Konto 6540"
+
+[[accounts]]
+number = "7420"
+name = "Konto 7420"
+
+[[accounts]]
+number = "7430"
+name = "Konto 7430"
+
+[[accounts]]
+number = "7350"
+name = "Konto 7350"
+
+[[accounts]]
+number = "7360"
+name = "Konto 7360"
+
+[[accounts]]
+number = "1250"
+name = "Konto 1250"
+
+[[accounts]]
+number = "6551"
+name = "Konto 6551"
+
+[[tax_codes]]
+code = "1"
+name = "Inngående mva, høy sats"
+rate = 25
+
 [[projects]]
 code = "P-1042"
 name = "Ombygging Hamar stasjon"
@@ -162,3 +195,18 @@ def test_unknown_requester_approval_goes_to_controllers():
 
     assert decision.action == "approve"
     assert decision.person == CONTROLLERS
+
+
+def test_missing_code_goes_to_controllers():
+    decision = route(item(), Decimal("450.00"), suggestion(0.99, account="9999"), MASTER, POLICY)
+
+    assert decision.action == "ask"
+    assert decision.person == CONTROLLERS
+    assert "master data" in decision.reason
+
+
+def test_unsure_gift_account_is_asked_not_approved():
+    decision = route(item(), Decimal("450.00"), suggestion(0.40, account="7430"), MASTER, POLICY)
+
+    assert decision.action == "ask"
+    assert decision.person == "ola.hansen@example.no"
