@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections import defaultdict
+from decimal import Decimal
 from typing import Sequence, TextIO
 
 from bot.i18n import N_, Translator
@@ -55,15 +56,31 @@ class PrintingAsker:
 
         _ = self.translator
         for (person, kind), items in sorted(by_person.items()):
-            heading = N_("Approval request to {name} ({count} items):") if kind == "approval" \
-                else N_("Question to {name} ({count} items):")
-            self.out.write(_(heading, name=person_name(person, self.master, _), count=len(items)) + "\n")
+            name = person_name(person, self.master, _)
+            self.out.write(_(_HEADINGS[kind, len(items) == 1], name=name, count=len(items)) + "\n")
             for question in items:
-                top = question.suggestions[0] if question.suggestions else None
-                proposal = top.allocation.label() if top else "?"
-                self.out.write(f"  - {shorten(question.item.title)}  {_.money(question.amount_nok)}  → {proposal}\n")
+                self.out.write(self._line(question) + "\n")
         if questions:
             self.out.write("\n")
+
+    def _line(self, question: QuestionRequest) -> str:
+        """One item: title, amount, the top suggestion and its first reason."""
+        _ = self.translator
+        top = question.suggestions[0] if question.suggestions else None
+        proposal = f"{top.allocation.label()} ({_.percent(top.confidence)})" if top else "?"
+        line = f"  - {shorten(question.item.title):{TITLE_WIDTH}}  {_.money(question.amount_nok):>14}  → {proposal}"
+        if top and top.reasons:
+            reason = top.reasons[0]
+            line += f": {_(reason.template, **reason.params)}"
+        return line
+
+
+_HEADINGS = {
+    ("approval", False): N_("Approval request to {name} ({count} items):"),
+    ("approval", True): N_("Approval request to {name} (1 item):"),
+    ("question", False): N_("Question to {name} ({count} items):"),
+    ("question", True): N_("Question to {name} (1 item):"),
+}
 
 
 def person_name(person: str | None, master: MasterData, translator: Translator) -> str:
@@ -91,10 +108,10 @@ def print_table(outcomes: Sequence[ItemOutcome], master: MasterData, translator:
     _ = translator
     headers = [_("Date"), _("Item"), _("Amount"), _("Suggestion"), _("Confidence"), _("Decision")]
     rows = []
-    for outcome in sorted(outcomes, key=lambda o: (o.item.order_date, o.item.order_id, o.item.line)):
+    for outcome in sorted(outcomes, key=lambda o: (o.charged_on, o.item.order_id, o.item.line)):
         top = outcome.suggestions[0] if outcome.suggestions else None
         rows.append([
-            _.date(outcome.item.order_date),
+            _.date(outcome.charged_on),
             shorten(outcome.item.title),
             _.money(outcome.amount_nok),
             top.allocation.label() if top else "-",
@@ -113,13 +130,17 @@ def print_table(outcomes: Sequence[ItemOutcome], master: MasterData, translator:
     out.write("  ".join("-" * width for width in widths) + "\n")
     for row in rows:
         out.write(line(row) + "\n")
+    out.write(_("Suggestion: cost center/project/account/VAT code; date: card line date") + "\n")
 
 
 def print_run(report: RunReport, master: MasterData, translator: Translator, *, exported: Sequence[str],
               out: TextIO) -> None:
     """Print the table of processed items and the run's totals."""
     _ = translator
-    print_table(report.outcomes, master, translator, out)
+    if report.skipped_documents:
+        out.write(_("Already received, skipped: {files}", files=", ".join(report.skipped_documents)) + "\n")
+    if report.outcomes:
+        print_table(report.outcomes, master, translator, out)
     out.write("\n")
     for label, value in summary_rows(report, translator):
         out.write(f"{label}: {value}\n")
@@ -134,15 +155,23 @@ def summary_rows(report: RunReport, translator: Translator) -> list[tuple[str, s
     booked = sum(1 for o in outcomes if o.decision.action == "book")
     questions = sum(1 for o in outcomes if o.decision.action == "ask")
     approvals = sum(1 for o in outcomes if o.decision.action == "approve")
+    amount = sum((o.amount_nok for o in outcomes), Decimal("0"))
+    booked_amount = sum((o.amount_nok for o in outcomes if o.decision.action == "book"), Decimal("0"))
     rows = [
-        (_("Items"), str(total)),
-        (_("Booked automatically"), f"{booked} ({_.percent(booked / total) if total else '-'})"),
+        (_("Items"), f"{total} ({_.money(amount)})"),
+        (_("Booked automatically"),
+         f"{booked} ({_.percent(booked / total) if total else '-'}, {_.money(booked_amount)})"),
         (_("Questions"), str(questions)),
         (_("Approvals"), str(approvals)),
     ]
     if report.reconciliation is not None:
+        # These count everything still open in the store, not only this run's documents.
         rec = report.reconciliation
-        rows.append((_("Unmatched Amazon card lines"), str(len(rec.unmatched_charges))))
-        rows.append((_("Shipments without a card line"), str(len(rec.unmatched_shipments))))
-        rows.append((_("Other card lines (not Amazon)"), str(len(rec.other_charges))))
+        rows.append((_("Amazon card lines still without items"), str(len(rec.unmatched_charges))))
+        rows.append((_("Shipments still without a card line"), str(len(rec.unmatched_shipments))))
+        rows.append((_("Other card lines (not Amazon), not handled"), str(len(rec.other_charges))))
+        if rec.refunds:
+            rows.append((_("Amazon refunds, not handled yet"), str(len(rec.refunds))))
+        if rec.not_card_shipments:
+            rows.append((_("Shipments not paid by card, not handled"), str(len(rec.not_card_shipments))))
     return rows
