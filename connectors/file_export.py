@@ -6,10 +6,12 @@ the columns in ``COLUMNS``. Debit lines are positive and the card account's
 credit line is negative, so each voucher's rows sum to zero.
 
 The file is written to a temporary name and renamed, so a reader never sees
-half a file. A voucher number already present in an earlier file of the
-folder is not written again, so a retry after a crash (the file written,
-the posting not yet recorded) books nothing twice. A lock file serialises
-concurrent exports to one folder.
+half a file. A voucher already present in an earlier file of the folder,
+with the same number and the same lines, is not written again, so a retry
+after a crash (the file written, the posting not yet recorded) books
+nothing twice. The same number with other lines means the folder belongs to
+another database, and the export stops with ExportError. A lock file
+serialises concurrent exports to one folder.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Sequence
 
+from bot.errors import AllocbotError
 from bot.ports import Voucher
 
 log = logging.getLogger(__name__)
@@ -61,27 +64,46 @@ class FileExporter:
                     raise ValueError(f"voucher {voucher.number}, account {line.account}: "
                                      f"amount {line.amount} is not a whole number of øre")
 
-        self.directory.mkdir(parents=True, exist_ok=True)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ExportError(self.directory, f"cannot create the export folder: {exc.strerror}",
+                              fix="set export.export_dir to a folder allocbot may write to") from None
+
         with (self.directory / ".export.lock").open("w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            exported = self._exported_numbers()
+            exported = self._exported_vouchers()
+            for voucher in vouchers:
+                self._check_same(voucher, exported)
             new = [voucher for voucher in vouchers if voucher.number not in exported]
             if new:
                 path = self._write(new)
-                exported.update({voucher.number: path.name for voucher in new})
+                exported.update({voucher.number: (path.name, _rows(voucher)) for voucher in new})
         skipped = len(vouchers) - len(new)
         if skipped:
             log.warning("skipped %d vouchers exported before to %s", skipped, self.directory)
-        return [f"{exported[voucher.number]}#{voucher.number}" for voucher in vouchers]
+        return [f"{exported[voucher.number][0]}#{voucher.number}" for voucher in vouchers]
 
-    def _exported_numbers(self) -> dict[str, str]:
-        """Map each voucher number in the folder's earlier files to its file name."""
-        numbers: dict[str, str] = {}
+    def _exported_vouchers(self) -> dict[str, tuple[str, list[list[str]]]]:
+        """Map each voucher number in the folder's earlier files to its file name and rows."""
+        vouchers: dict[str, tuple[str, list[list[str]]]] = {}
         for path in sorted(self.directory.glob("vouchers-*.csv")):
             with path.open(encoding="utf-8-sig", newline="") as handle:
                 for row in csv.DictReader(handle, delimiter=";"):
-                    numbers.setdefault(row["voucher_number"], path.name)
-        return numbers
+                    name, rows = vouchers.setdefault(row["voucher_number"], (path.name, []))
+                    if name == path.name:
+                        rows.append([row[column] for column in COLUMNS])
+        return vouchers
+
+    def _check_same(self, voucher: Voucher, exported: dict[str, tuple[str, list[list[str]]]]) -> None:
+        if voucher.number not in exported:
+            return
+        name, rows = exported[voucher.number]
+        if rows != _rows(voucher):
+            raise ExportError(self.directory / name,
+                              f"voucher {voucher.number} is already there with other lines",
+                              fix="the export folder holds another database's vouchers; "
+                                  "set export.export_dir to a folder of this database's own")
 
     def _write(self, vouchers: Sequence[Voucher]) -> Path:
         path = self._new_path()
@@ -91,12 +113,7 @@ class FileExporter:
                 writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
                 writer.writerow(COLUMNS)
                 for voucher in vouchers:
-                    for line in voucher.lines:
-                        writer.writerow([
-                            voucher.number, voucher.date.isoformat(), line.account,
-                            line.cost_center or "", line.project or "", line.tax_code or "",
-                            f"{line.amount:.2f}", "NOK", line.description, voucher.reference,
-                        ])
+                    writer.writerows(_rows(voucher))
             os.replace(temporary, path)
         except BaseException:
             temporary.unlink(missing_ok=True)
@@ -114,3 +131,20 @@ class FileExporter:
             counter += 1
             path = self.directory / f"vouchers-{stamp}-{counter}.csv"
         return path
+
+
+class ExportError(AllocbotError):
+    """The export folder cannot take the vouchers; nothing was written."""
+
+    def __init__(self, path: Path, message: str, *, fix: str):
+        super().__init__(f"{path}: {message} ({fix})")
+
+
+def _rows(voucher: Voucher) -> list[list[str]]:
+    """Return the voucher's CSV rows, one per line, as strings in COLUMNS order."""
+    return [
+        [voucher.number, voucher.date.isoformat(), line.account,
+         line.cost_center or "", line.project or "", line.tax_code or "",
+         f"{line.amount:.2f}", "NOK", line.description, voucher.reference]
+        for line in voucher.lines
+    ]

@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from bot.ports import Voucher, VoucherLine
-from connectors.file_export import FileExporter
+from connectors.file_export import ExportError, FileExporter
 
 HEADER = "voucher_number;date;account;cost_center;project;tax_code;amount;currency;description;reference"
 
@@ -160,3 +160,29 @@ def test_retry_writes_no_new_file(tmp_path):
 
     assert len(list(tmp_path.glob("vouchers-*.csv"))) == 1
     assert ids[0].endswith("#AB0000001")
+
+
+def test_other_database_voucher_stops_export(tmp_path):
+    FileExporter(tmp_path).post([toner_voucher("AB0000001")])
+    other = voucher(
+        "AB0000001",
+        VoucherLine("6551", Decimal("99.00"), "USB-kabel", "400", None, "14"),
+        VoucherLine("2400", Decimal("-99.00"), "Firmakort"),
+    )
+
+    with pytest.raises(ExportError) as caught:
+        FileExporter(tmp_path).post([other])
+
+    assert "AB0000001" in str(caught.value)
+    assert "export_dir" in str(caught.value)
+    assert len(list(tmp_path.glob("vouchers-*.csv"))) == 1
+
+
+def test_export_folder_that_is_a_file(tmp_path):
+    blocked = tmp_path / "export"
+    blocked.write_text("not a folder", encoding="utf-8")
+
+    with pytest.raises(ExportError) as caught:
+        FileExporter(blocked).post([toner_voucher()])
+
+    assert str(blocked) in str(caught.value)
