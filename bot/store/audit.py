@@ -95,7 +95,7 @@ def verify_audit_chain(session: Session) -> list[str]:
         previous_id = event.id
 
     if problems:
-        log.error("Audit chain is broken: %d problems, the first: %s", len(problems), problems[0])
+        log.error("Audit chain is broken: %d problem(s), the first: %s", len(problems), problems[0])
     return problems
 
 

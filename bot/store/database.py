@@ -13,11 +13,22 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session
+
+from bot.errors import AllocbotError
 
 log = logging.getLogger(__name__)
 
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
+
+
+class InvalidStoreUrl(ValueError):
+    """The database URL cannot be parsed or names a database other than SQLite or PostgreSQL."""
+
+
+class StoreUnavailable(AllocbotError):
+    """The database cannot be reached or opened; the message names it without its password."""
 
 
 class Store:
@@ -30,15 +41,23 @@ class Store:
     """
 
     def __init__(self, url: str) -> None:
-        self.url = make_url(url)
+        try:
+            self.url = make_url(url)
+        except ArgumentError:
+            raise InvalidStoreUrl(f"{url!r} is not a database URL: use sqlite:///PATH or "
+                                  "postgresql+psycopg2://USER@HOST:PORT/DATABASE") from None
         self.display_url = self.url.render_as_string(hide_password=True)
 
         backend = self.url.get_backend_name()
         if backend not in ("sqlite", "postgresql"):
-            raise ValueError(f"unsupported database {self.display_url}: use a sqlite:// or postgresql:// URL")
+            raise InvalidStoreUrl(f"unsupported database {self.display_url}: use a sqlite:// or postgresql:// URL")
 
         if backend == "sqlite" and self.url.database and self.url.database != ":memory:":
-            Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(self.url.database).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreUnavailable(f"cannot create the database folder {folder}: {exc.strerror}") from None
 
         self.engine = create_engine(self.url)
         if backend == "sqlite":
@@ -48,9 +67,14 @@ class Store:
     def migrate(self) -> None:
         """Upgrade the schema to the newest migration, or do nothing when it is current."""
         config = Config(str(ALEMBIC_INI))
-        with self.engine.begin() as connection:
-            config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+        try:
+            with self.engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+        except OperationalError as exc:
+            log.error("cannot open database %s: %s", self.display_url, exc.orig)
+            raise StoreUnavailable(f"cannot open the database {self.display_url}: {str(exc.orig).strip()} "
+                                   "(check store.url and that the database server runs)") from None
         log.info("Database %s is at the newest schema", self.display_url)
 
     @contextmanager
