@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.config import Settings, load_settings
 from bot.errors import AllocbotError, ConfigError
+from bot.i18n import Translator
 
 log = logging.getLogger("bot")
 
@@ -65,21 +66,26 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     log.info("allocbot %s started", args.command)
+    # Errors are printed in the configured language, and in the default
+    # language when the configuration itself cannot be loaded.
+    translator = Translator(Settings.model_fields["language"].default)
     try:
         settings = load_settings(args.config)
+        translator = Translator(settings.language)
         status = _run(args, settings)
         log.info("allocbot %s finished with exit status %d", args.command, status)
         return status
     except ConfigError as exc:
         log.debug("configuration error", exc_info=True)
-        print(f"allocbot: configuration error: {exc.describe()}", file=sys.stderr)
+        print("allocbot: " + translator("configuration error: {error}", error=exc.describe(translator)),
+              file=sys.stderr)
         return exc.exit_status
     except AllocbotError as exc:
         log.debug("run failed", exc_info=True)
-        print(f"allocbot: {exc}", file=sys.stderr)
+        print(f"allocbot: {exc.describe(translator)}", file=sys.stderr)
         return exc.exit_status
     except KeyboardInterrupt:
-        print("allocbot: interrupted", file=sys.stderr)
+        print("allocbot: " + translator("interrupted"), file=sys.stderr)
         return 1
 
 

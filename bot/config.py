@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from bot.errors import ConfigError
+from bot.i18n import N_
 
 DEFAULT_CONFIG = Path("config.toml")
 
@@ -107,23 +109,25 @@ def load_settings(path: Path | None = None) -> Settings:
     path = path or DEFAULT_CONFIG
     if not path.exists():
         if explicit:
-            raise ConfigError(path, "configuration file not found",
-                              fix="pass an existing file to --config or copy config.example.toml")
+            raise ConfigError(path, N_("configuration file not found"),
+                              fix=N_("pass an existing file to --config or copy config.example.toml"))
         return Settings()
 
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, f"invalid TOML: {exc}", fix="correct the TOML syntax") from None
+        raise ConfigError(path, N_("invalid TOML: {reason}"), fix=N_("correct the TOML syntax"),
+                          reason=str(exc)) from None
     except UnicodeDecodeError as exc:
-        raise ConfigError(path, f"invalid UTF-8 at byte {exc.start}", fix="save the file as UTF-8") from None
+        raise ConfigError(path, N_("invalid UTF-8 at byte {offset}"), fix=N_("save the file as UTF-8"),
+                          offset=exc.start) from None
     except OSError as exc:
-        raise ConfigError(path, f"cannot read the file: {exc.strerror}",
-                          fix="pass a readable file to --config") from None
+        raise ConfigError(path, N_("cannot read the file: {reason}"),
+                          fix=N_("pass a readable file to --config"), reason=exc.strerror) from None
 
     if "source" in raw:
-        raise ConfigError(path, "unknown key 'source'", location="source",
-                          fix="remove it or check its spelling against config.example.toml")
+        raise ConfigError(path, N_("unknown key {value}"), location=KEY_LOCATION, fix=UNKNOWN_KEY_FIX,
+                          key="source", value=repr("source"))
     try:
         settings = Settings.model_validate(raw)
     except ValidationError as exc:
@@ -136,15 +140,64 @@ def secret(name: str) -> str | None:
     return os.environ.get(SECRET_VARIABLES[name]) or None
 
 
+KEY_LOCATION = N_("key {key}")
+UNKNOWN_KEY_FIX = N_("remove it or check its spelling against config.example.toml")
+
+# Message ids for pydantic's error types, by the type's name; their placeholders are filled from the error's ctx.
+_EXPECTED = {
+    "greater_than": N_("expected a number greater than {gt}"),
+    "greater_than_equal": N_("expected a number of at least {ge}"),
+    "less_than": N_("expected a number less than {lt}"),
+    "less_than_equal": N_("expected a number of at most {le}"),
+    "decimal_max_places": N_("expected at most {decimal_places} decimals"),
+    "decimal_max_digits": N_("expected at most {max_digits} digits"),
+    "int_parsing": N_("expected a whole number"),
+    "int_type": N_("expected a whole number"),
+    "int_from_float": N_("expected a whole number"),
+    "float_parsing": N_("expected a number"),
+    "float_type": N_("expected a number"),
+    "decimal_parsing": N_("expected a number"),
+    "decimal_type": N_("expected a number"),
+    "string_type": N_("expected a text"),
+    "bool_parsing": N_("expected true or false"),
+    "bool_type": N_("expected true or false"),
+    "tuple_type": N_("expected a list"),
+    "list_type": N_("expected a list"),
+    "model_type": N_("expected a table"),
+    "dict_type": N_("expected a table"),
+}
+_DIGITS_PATTERN = re.compile(r"\^\\d\{(\d+),(\d+)\}\$")
+
+
 def _config_error(path: Path, raw: dict[str, Any], exc: ValidationError) -> ConfigError:
+    """Describe pydantic's first error with our own message ids, or with pydantic's English text for rare cases."""
     first = exc.errors()[0]
     key = ".".join(str(part) for part in first["loc"])
     if first["type"] == "extra_forbidden":
-        return ConfigError(path, f"unknown key {key!r}", location=key,
-                           fix="remove it or check its spelling against config.example.toml")
-    value = first.get("input")
-    return ConfigError(path, f"invalid value {value!r}: {first['msg']}", location=key,
-                       fix="see config.example.toml for the expected value")
+        return ConfigError(path, N_("unknown key {value}"), location=KEY_LOCATION, fix=UNKNOWN_KEY_FIX,
+                           key=key, value=repr(key))
+
+    expected, params = _expected(first)
+    return ConfigError(path, (N_("invalid value {value}"), expected), location=KEY_LOCATION,
+                       fix=N_("see config.example.toml for the expected value"),
+                       key=key, value=repr(first.get("input")), **params)
+
+
+def _expected(error: ErrorDetails) -> tuple[str, dict[str, object]]:
+    """Return a message id saying what value was expected, and its params."""
+    # pydantic keeps a float limit such as le=1.0 as a float; 1 reads better than 1.0.
+    context = {name: int(value) if isinstance(value, float) and value.is_integer() else value
+               for name, value in error.get("ctx", {}).items()}
+    if error["type"] in _EXPECTED:
+        return _EXPECTED[error["type"]], context
+    if error["type"] == "literal_error":
+        # ctx["expected"] reads like "'nb' or 'en'"; the quoted values are kept and the English "or" is left out.
+        return N_("expected one of {allowed}"), {"allowed": ", ".join(re.findall(r"'[^']*'", context["expected"]))}
+    if error["type"] == "string_pattern_mismatch":
+        digits = _DIGITS_PATTERN.fullmatch(context["pattern"])
+        if digits:
+            return N_("expected {min} to {max} digits"), {"min": digits[1], "max": digits[2]}
+    return N_("{reason}"), {"reason": error["msg"]}
 
 
 # A SQLite URL with three slashes names a path relative to the working

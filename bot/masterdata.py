@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import InputError
+from bot.i18n import N_
 
 ROLES = ("employee", "manager", "project_lead", "controller", "field_technician")
 LOCATION_KINDS = ("office", "warehouse", "customer", "event")
@@ -31,6 +32,9 @@ TABLE_KEYS = {
     "events": {"name", "start", "end", "location", "cost_center", "project"},
     "locations": {"label", "address", "kind", "project"},
 }
+
+# Errors name an entry like "[[employees]] per.olsen@example.no" or "[[cost_centers]] #3", then its key.
+KEY_LOCATION = N_("{entry}, key {key}")
 
 
 @dataclass(frozen=True)
@@ -118,14 +122,17 @@ def load_master_data(path: Path) -> MasterData:
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(path, "file not found", fix="set master_data in the config to an existing file") from None
+        raise InputError(path, N_("file not found"),
+                         fix=N_("set master_data in the config to an existing file")) from None
     except tomllib.TOMLDecodeError as exc:
-        raise InputError(path, f"invalid TOML: {exc}", fix="correct the TOML syntax") from None
+        raise InputError(path, N_("invalid TOML: {reason}"), fix=N_("correct the TOML syntax"),
+                         reason=str(exc)) from None
     except UnicodeDecodeError as exc:
-        raise InputError(path, f"invalid UTF-8 at byte {exc.start}", fix="save the file as UTF-8") from None
+        raise InputError(path, N_("invalid UTF-8 at byte {offset}"), fix=N_("save the file as UTF-8"),
+                         offset=exc.start) from None
     except OSError as exc:
-        raise InputError(path, f"cannot read the file: {exc.strerror}",
-                         fix="set master_data in the config to a readable file") from None
+        raise InputError(path, N_("cannot read the file: {reason}"),
+                         fix=N_("set master_data in the config to a readable file"), reason=exc.strerror) from None
     return parse_master_data(raw, path)
 
 
@@ -184,43 +191,46 @@ def parse_master_data(raw: dict[str, Any], path: Path) -> MasterData:
 
 
 def _check_references(data: MasterData, path: Path) -> None:
-    def fail(where: str, message: str, fix: str) -> None:
-        raise InputError(path, message, location=where, fix=fix)
+    def fail(entry: str, key: str, message: str, fix: str, value: str | None = None) -> None:
+        raise InputError(path, message, location=KEY_LOCATION, fix=fix, entry=entry, key=key, value=repr(value))
 
     for account in data.accounts.values():
         if account.default_tax_code and account.default_tax_code not in data.tax_codes:
-            fail(f"[[accounts]] {account.number}, key default_tax_code",
-                 f"unknown VAT code {account.default_tax_code!r}", "add it to [[tax_codes]] or correct the code")
+            fail(f"[[accounts]] {account.number}", "default_tax_code", N_("unknown VAT code {value}"),
+                 N_("add it to [[tax_codes]] or correct the code"), account.default_tax_code)
     for emp in data.employees.values():
         if emp.cost_center not in data.cost_centers:
-            fail(f"[[employees]] {emp.email}, key cost_center",
-                 f"unknown cost center {emp.cost_center!r}", "add it to [[cost_centers]] or correct the code")
+            fail(f"[[employees]] {emp.email}", "cost_center", N_("unknown cost center {value}"),
+                 N_("add it to [[cost_centers]] or correct the code"), emp.cost_center)
         if emp.manager and emp.manager not in data.employees:
-            fail(f"[[employees]] {emp.email}, key manager",
-                 f"manager {emp.manager!r} is not an employee", "add the manager to [[employees]] or remove the key")
+            fail(f"[[employees]] {emp.email}", "manager", N_("manager {value} is not an employee"),
+                 N_("add the manager to [[employees]] or remove the key"), emp.manager)
         if emp.manager == emp.email:
-            fail(f"[[employees]] {emp.email}, key manager", "an employee cannot be their own manager", "name another manager")
+            fail(f"[[employees]] {emp.email}", "manager", N_("an employee cannot be their own manager"),
+                 N_("name another manager"))
     for project in data.projects.values():
         if project.lead not in data.employees:
-            fail(f"[[projects]] {project.code}, key lead",
-                 f"project lead {project.lead!r} is not an employee", "add the lead to [[employees]]")
+            fail(f"[[projects]] {project.code}", "lead", N_("project lead {value} is not an employee"),
+                 N_("add the lead to [[employees]]"), project.lead)
         if project.cost_center and project.cost_center not in data.cost_centers:
-            fail(f"[[projects]] {project.code}, key cost_center",
-                 f"unknown cost center {project.cost_center!r}", "add it to [[cost_centers]] or correct the code")
+            fail(f"[[projects]] {project.code}", "cost_center", N_("unknown cost center {value}"),
+                 N_("add it to [[cost_centers]] or correct the code"), project.cost_center)
         if project.start and project.end and project.end < project.start:
-            fail(f"[[projects]] {project.code}, key end", "the project ends before it starts", "correct start or end")
+            fail(f"[[projects]] {project.code}", "end", N_("the project ends before it starts"),
+                 N_("correct start or end"))
     for event in data.events:
         if event.end < event.start:
-            fail(f"[[events]] {event.name}, key end", "the event ends before it starts", "correct start or end")
+            fail(f"[[events]] {event.name}", "end", N_("the event ends before it starts"), N_("correct start or end"))
         if event.cost_center and event.cost_center not in data.cost_centers:
-            fail(f"[[events]] {event.name}, key cost_center",
-                 f"unknown cost center {event.cost_center!r}", "add it to [[cost_centers]] or correct the code")
+            fail(f"[[events]] {event.name}", "cost_center", N_("unknown cost center {value}"),
+                 N_("add it to [[cost_centers]] or correct the code"), event.cost_center)
         if event.project and event.project not in data.projects:
-            fail(f"[[events]] {event.name}, key project", f"unknown project {event.project!r}", "add it to [[projects]]")
+            fail(f"[[events]] {event.name}", "project", N_("unknown project {value}"),
+                 N_("add it to [[projects]]"), event.project)
     for location in data.locations:
         if location.project and location.project not in data.projects:
-            fail(f"[[locations]] {location.label}, key project",
-                 f"unknown project {location.project!r}", "add it to [[projects]]")
+            fail(f"[[locations]] {location.label}", "project", N_("unknown project {value}"),
+                 N_("add it to [[projects]]"), location.project)
 
 
 class _Entry:
@@ -231,15 +241,15 @@ class _Entry:
         self.where = where
         self.values = values
 
-    def _fail(self, key: str, message: str, fix: str) -> InputError:
-        return InputError(self.path, message, location=f"{self.where}, key {key}", fix=fix)
+    def _fail(self, key: str, message: str, fix: str, **params: object) -> InputError:
+        return InputError(self.path, message, location=KEY_LOCATION, fix=fix, entry=self.where, key=key, **params)
 
     def text(self, key: str, default: str | None = None) -> str:
         value = self.values.get(key, default)
         if value is None:
-            raise self._fail(key, "missing key", f"add {key} = \"...\"")
+            raise self._fail(key, N_("missing key"), N_('add {key} = "..."'))
         if not isinstance(value, (str, int)) or isinstance(value, bool) or str(value).strip() == "":
-            raise self._fail(key, f"invalid value {value!r}", "expected a non-empty string")
+            raise self._fail(key, N_("invalid value {value}"), N_("expected a non-empty string"), value=repr(value))
         return str(value).strip()
 
     def optional_text(self, key: str) -> str | None:
@@ -248,26 +258,27 @@ class _Entry:
     def text_list(self, key: str) -> list[str]:
         value = self.values.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self._fail(key, f"invalid value {value!r}", "expected a list of strings")
+            raise self._fail(key, N_("invalid value {value}"), N_("expected a list of strings"), value=repr(value))
         return value
 
     def decimal(self, key: str) -> Decimal:
         value = self.values.get(key)
         if value is None:
-            raise self._fail(key, "missing key", f"add {key} = <number>")
+            raise self._fail(key, N_("missing key"), N_("add {key} = <number>"))
         try:
             return Decimal(str(value))
         except InvalidOperation:
-            raise self._fail(key, f"invalid value {value!r}", "expected a number") from None
+            raise self._fail(key, N_("invalid value {value}"), N_("expected a number"), value=repr(value)) from None
 
     def date(self, key: str) -> date:
         value = self.values.get(key)
         if value is None:
-            raise self._fail(key, "missing key", f"add {key} = YYYY-MM-DD")
+            raise self._fail(key, N_("missing key"), N_("add {key} = YYYY-MM-DD"))
         # A TOML date-time is a datetime, which is a date subclass but cannot be
         # compared with a plain date.
         if not isinstance(value, date) or isinstance(value, datetime):
-            raise self._fail(key, f"invalid value {value!r}", "expected a TOML date such as 2026-11-10")
+            raise self._fail(key, N_("invalid value {value}"), N_("expected a TOML date such as 2026-11-10"),
+                             value=repr(value))
         return value
 
     def optional_date(self, key: str) -> date | None:
@@ -276,7 +287,8 @@ class _Entry:
     def choice(self, key: str, allowed: tuple[str, ...], default: str | None = None) -> str:
         value = self.text(key, default)
         if value not in allowed:
-            raise self._fail(key, f"invalid value {value!r}", "expected one of " + ", ".join(allowed))
+            raise self._fail(key, N_("invalid value {value}"), N_("expected one of {allowed}"),
+                             value=repr(value), allowed=", ".join(allowed))
         return value
 
 
@@ -292,17 +304,18 @@ class _TableReader:
     def entries(self, table: str, raw: dict[str, Any]) -> list[_Entry]:
         items = raw.get(table, [])
         if not isinstance(items, list):
-            raise InputError(self.path, f"{table} must be an array of tables", location=table,
-                             fix=f"write each entry as [[{table}]]")
+            raise InputError(self.path, N_("{table} must be an array of tables"), location=N_("key {key}"),
+                             fix=N_("write each entry as [[{table}]]"), key=table, table=table)
         for index, item in enumerate(items):
             if not isinstance(item, dict):
-                raise InputError(self.path, f"invalid entry {item!r}", location=_position(table, index),
-                                 fix=f"write each entry as a [[{table}]] table with its keys")
+                raise InputError(self.path, N_("invalid entry {value}"), location=N_("{entry}"),
+                                 fix=N_("write each entry as a [[{table}]] table with its keys"),
+                                 entry=_position(table, index), table=table, value=repr(item))
             unknown = sorted(set(item) - TABLE_KEYS[table])
             if unknown:
-                raise InputError(self.path, f"unknown key {unknown[0]!r}",
-                                 location=f"{_position(table, index)}, key {unknown[0]}",
-                                 fix="use one of " + ", ".join(sorted(TABLE_KEYS[table])))
+                raise InputError(self.path, N_("unknown key {value}"), location=KEY_LOCATION,
+                                 fix=N_("use one of {allowed}"), entry=_position(table, index), key=unknown[0],
+                                 value=repr(unknown[0]), allowed=", ".join(sorted(TABLE_KEYS[table])))
         return [_Entry(self.path, _position(table, index), item) for index, item in enumerate(items)]
 
     def unique(self, table: str, key: str, build, raw: dict[str, Any]) -> dict:
@@ -311,7 +324,7 @@ class _TableReader:
             record = build(entry)
             code = getattr(record, key)
             if code in result:
-                raise InputError(self.path, f"duplicate {key} {code!r}", location=f"{entry.where}, key {key}",
-                                 fix="give every entry its own code")
+                raise InputError(self.path, N_("duplicate {key} {value}"), location=KEY_LOCATION,
+                                 fix=N_("give every entry its own code"), entry=entry.where, key=key, value=repr(code))
             result[code] = record
         return result

@@ -1,4 +1,7 @@
-"""Every message the command line shows has a Norwegian translation with the same placeholders."""
+"""Every message the command line shows has a Norwegian translation with the same placeholders.
+
+A message may live in allocbot.po or in errors.po, which contains the texts of `bot.errors.InputError`.
+"""
 
 from pathlib import Path
 from string import Formatter
@@ -10,16 +13,24 @@ import bot
 
 PACKAGE = Path(bot.__file__).parent
 KEYWORDS = {"_": None, "N_": None, "translator": None}
+CATALOG_FILES = ("allocbot.po", "errors.po")
 
 
 def placeholders(template: str) -> set[str]:
     return {name for _, name, _, _ in Formatter().parse(template) if name}
 
 
-def norwegian_catalog() -> dict[str, str]:
-    with (PACKAGE / "locale" / "nb" / "LC_MESSAGES" / "allocbot.po").open("rb") as handle:
-        catalog = read_po(handle, locale="nb")
+def read_catalog(language: str, filename: str) -> dict[str, str]:
+    with (PACKAGE / "locale" / language / "LC_MESSAGES" / filename).open("rb") as handle:
+        catalog = read_po(handle, locale=language)
     return {message.id: message.string for message in catalog if message.id and not message.fuzzy}
+
+
+def norwegian_catalog() -> dict[str, str]:
+    merged: dict[str, str] = {}
+    for filename in CATALOG_FILES:
+        merged |= read_catalog("nb", filename)
+    return merged
 
 
 def used_messages() -> set[str]:
@@ -48,3 +59,17 @@ def test_translations_keep_placeholders():
     for message, translation in norwegian_catalog().items():
         assert translation, f"empty translation for {message!r}"
         assert placeholders(translation) == placeholders(message), message
+
+
+def test_no_message_in_two_files():
+    allocbot, errors = (set(read_catalog("nb", filename)) for filename in CATALOG_FILES)
+
+    assert sorted(allocbot & errors) == []
+
+
+def test_english_errors_match_norwegian():
+    """The English catalog lists the same error ids, with empty texts that fall back to the ids."""
+    english = read_catalog("en", "errors.po")
+
+    assert set(english) == set(read_catalog("nb", "errors.po"))
+    assert [message for message, text in english.items() if text] == []

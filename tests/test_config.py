@@ -92,13 +92,14 @@ confidence_treshold = 0.9
 
 
 @pytest.mark.parametrize(("text", "key", "value", "expected"), [
-    ("[policy]\nconfidence_threshold = 1.5\n", "policy.confidence_threshold", "1.5", "less than or equal to 1"),
-    ('[policy]\nreview_threshold = "lots"\n', "policy.review_threshold", "'lots'", "valid decimal"),
-    ("[policy]\nreview_threshold = 1234.567\n", "policy.review_threshold", "1234.567", "2 decimal places"),
-    ('language = "de"\n', "language", "'de'", "'nb' or 'en'"),
-    ('[export]\ncard_account = "12"\n', "export.card_account", "'12'", r"^\d{4,8}$"),
-    ("[mail]\nimap_port = 99999\n", "mail.imap_port", "99999", "less than or equal to 65535"),
-    ('[slack]\nmode = "websocket"\n', "slack.mode", "'websocket'", "'http' or 'socket'"),
+    ("[policy]\nconfidence_threshold = 1.5\n", "policy.confidence_threshold", "1.5", "expected a number of at most 1 "),
+    ('[policy]\nreview_threshold = "lots"\n', "policy.review_threshold", "'lots'", "expected a number"),
+    ("[policy]\nreview_threshold = 1234.567\n", "policy.review_threshold", "1234.567", "expected at most 2 decimals"),
+    ('language = "de"\n', "language", "'de'", "expected one of 'nb', 'en'"),
+    ('[export]\ncard_account = "12"\n', "export.card_account", "'12'", "expected 4 to 8 digits"),
+    ("[mail]\nimap_port = 99999\n", "mail.imap_port", "99999", "expected a number of at most 65535"),
+    ('[slack]\nmode = "websocket"\n', "slack.mode", "'websocket'", "expected one of 'http', 'socket'"),
+    ('[mail]\nimap_port = "imaps"\n', "mail.imap_port", "'imaps'", "expected a whole number"),
 ])
 def test_invalid_value_is_described(tmp_path, text, key, value, expected):
     path = write_config(tmp_path, text)
@@ -109,9 +110,8 @@ def test_invalid_value_is_described(tmp_path, text, key, value, expected):
     message = str(caught.value)
     assert str(path) in message
     assert key in message
-    assert f"invalid value {value}" in message
+    assert f"key {key}: invalid value {value}: " in message
     assert expected in message
-    assert caught.value.location == key
 
 
 def test_relative_paths_resolve_against_config_folder(tmp_path):
@@ -205,7 +205,7 @@ unspsc_prefix = "43x"
     with pytest.raises(ConfigError) as caught:
         load_settings(path)
 
-    assert caught.value.location == "rules.1.unspsc_prefix"
+    assert "rules.1.unspsc_prefix: " in str(caught.value)
     assert "'43x'" in str(caught.value)
 
 
@@ -225,7 +225,7 @@ def test_secret_in_file_is_unknown_key(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load_settings(path)
 
-    assert caught.value.location == "slack.bot_token"
+    assert "slack.bot_token: " in str(caught.value)
 
 
 def test_config_error_exit_status():

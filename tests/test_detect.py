@@ -87,8 +87,8 @@ def test_unknown_table(tmp_path):
         detect_kind(path)
 
     assert raised.value.source == "konto.csv"
-    assert raised.value.location == "line 1"
-    assert "'Forklaring'" in raised.value.message
+    assert "line 1: " in str(raised.value)
+    assert "'Forklaring'" in str(raised.value)
 
 
 def test_unknown_pdf(tmp_path):
@@ -98,7 +98,7 @@ def test_unknown_pdf(tmp_path):
         detect_kind(path)
 
     assert raised.value.source == "faktura.pdf"
-    assert "not a card statement" in raised.value.message
+    assert "not a card statement" in str(raised.value)
 
 
 def test_broken_pdf(tmp_path):
@@ -109,7 +109,7 @@ def test_broken_pdf(tmp_path):
         detect_kind(path)
 
     assert raised.value.source == "kort.pdf"
-    assert "cannot be read as PDF" in raised.value.message
+    assert "cannot be read as PDF" in str(raised.value)
 
 
 def test_empty_file(tmp_path):
@@ -120,4 +120,4 @@ def test_empty_file(tmp_path):
         detect_kind(path)
 
     assert raised.value.source == "tom.csv"
-    assert "nothing" in raised.value.message
+    assert "header row is empty" in str(raised.value)

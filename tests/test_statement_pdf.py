@@ -120,12 +120,12 @@ def test_sum_mismatch_names_both_sums(tmp_path):
     with pytest.raises(InputError) as raised:
         parse_statement_pdf(path)
 
-    message = raised.value.message
+    message = str(raised.value)
     assert raised.value.source == "kort.pdf"
     assert "2 481,02" in message
     assert "2 381,02" in message
     assert "difference of 100,00" in message
-    assert raised.value.location.startswith("page 1")
+    assert ", page 1" in str(raised.value)
 
 
 def test_missing_sum_line_still_parses(tmp_path):
@@ -145,8 +145,8 @@ def test_bad_row_names_page_and_line(tmp_path):
 
     assert raised.value.source == "kort.pdf"
     # Page 2 starts with the header (line 1), then rows 11 and 12.
-    assert raised.value.location == "page 2, line 3"
-    assert "12.11.2026 | REMA 1000 OSLO, Oslo | 10.00" in raised.value.message
+    assert "page 2, line 3: " in str(raised.value)
+    assert "12.11.2026 | REMA 1000 OSLO, Oslo | 10.00" in str(raised.value)
 
 
 def test_rate_without_original_amount(tmp_path):
@@ -155,8 +155,8 @@ def test_rate_without_original_amount(tmp_path):
     with pytest.raises(InputError) as raised:
         parse_statement_pdf(write_statement(tmp_path / "kort.pdf", rows, "746,34"))
 
-    assert "no amount in 'Valuta'" in raised.value.message
-    assert raised.value.location == "page 1, line 5"
+    assert "no amount in 'Valuta'" in str(raised.value)
+    assert "page 1, line 5: " in str(raised.value)
 
 
 def test_truncated_pdf(tmp_path):
@@ -168,7 +168,7 @@ def test_truncated_pdf(tmp_path):
         parse_statement_pdf(path)
 
     assert raised.value.source == "kort.pdf"
-    assert "cannot be read as PDF" in raised.value.message
+    assert "cannot be read as PDF" in str(raised.value)
 
 
 def test_text_file_renamed_pdf(tmp_path):
@@ -178,7 +178,7 @@ def test_text_file_renamed_pdf(tmp_path):
     with pytest.raises(InputError) as raised:
         parse_statement_pdf(path)
 
-    assert "cannot be read as PDF" in raised.value.message
+    assert "cannot be read as PDF" in str(raised.value)
 
 
 def test_scanned_pdf_without_text(tmp_path):
@@ -192,8 +192,8 @@ def test_scanned_pdf_without_text(tmp_path):
         parse_statement_pdf(path)
 
     assert raised.value.source == "skannet.pdf"
-    assert "no text layer" in raised.value.message
-    assert "OCR is not supported yet" in raised.value.message
+    assert "no text layer" in str(raised.value)
+    assert "OCR is not supported yet" in str(raised.value)
 
 
 def test_pdf_without_rows(tmp_path):
@@ -207,4 +207,4 @@ def test_pdf_without_rows(tmp_path):
     with pytest.raises(InputError) as raised:
         parse_statement_pdf(path)
 
-    assert "no statement rows" in raised.value.message
+    assert "no statement rows" in str(raised.value)

@@ -28,6 +28,7 @@ from pathlib import Path
 from bot.documents.numbers import parse_decimal_comma, parse_decimal_point, parse_quantity, parse_report_date
 from bot.documents.table import Record, Table, normalize_header, read_table
 from bot.errors import InputError
+from bot.i18n import N_
 from bot.records import Allocation, ReportItem
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ _GERMAN_HEADERS = frozenset(normalize_header(name) for name in GERMAN_NAMES)
 REQUIRED_COLUMNS = ("Order Date", "Order ID", "Currency", "Title", "Purchase PPU", "Item Net Total")
 QUANTITY_COLUMNS = ("Item Quantity", "Shipment Quantity")  # the first one present is used
 
-QUANTITY_FIX = "write the item count as a whole number"
+QUANTITY_FIX = N_("write the item count as a whole number")
 
 LABEL_COLUMNS = ("Cost Center", "GL Code", "Project Code", "Tax Code")
 ORDER_INFO_COLUMNS = ("Department", "Location", "Custom Field 1")
@@ -132,14 +133,15 @@ def parse_order_report(path: Path) -> list[ReportItem]:
     _check_columns(table, columns)
 
     if any(normalize_header(name) in _GERMAN_HEADERS for name in table.header):
-        parse_amount, amount_fix = parse_decimal_comma, "write amounts like 1234,50"
+        parse_amount, amount_fix = parse_decimal_comma, N_("write amounts like 1234,50")
     else:
-        parse_amount, amount_fix = parse_decimal_point, "write amounts like 1234.50"
+        parse_amount, amount_fix = parse_decimal_point, N_("write amounts like 1234.50")
     quantity_column = next(name for name in QUANTITY_COLUMNS if name in columns)
 
     items = [_make_item(record, parse_amount, amount_fix, quantity_column) for record in table.records(columns)]
     if not items:
-        raise InputError(table.source, "order report has a header but no item rows", fix="export a period with orders")
+        raise InputError(table.source, N_("order report has a header but no item rows"),
+                         fix=N_("export a period with orders"))
 
     log.info("parsed order report %s: %d items", table.source, len(items))
     return items
@@ -164,9 +166,11 @@ def _check_columns(table: Table, columns: dict[str, int]) -> None:
     if missing:
         raise InputError(
             table.source,
-            f"order report is missing the column(s) {', '.join(repr(name) for name in missing)}",
+            N_("order report is missing the column(s) {columns}"),
             location=table.header_location,
-            fix="export the Amazon Business 'Orders and shipments' report with all item columns",
+            fix=N_("export the Amazon Business 'Orders and shipments' report with all item columns"),
+            row=table.header_number,
+            columns=", ".join(repr(name) for name in missing),
         )
 
 
@@ -176,11 +180,12 @@ def _make_item(
     amount_fix: str,
     quantity_column: str,
 ) -> ReportItem:
-    date_fix = "write dates as MM/DD/YYYY, DD.MM.YYYY or YYYY-MM-DD"
+    date_fix = N_("write dates as MM/DD/YYYY, DD.MM.YYYY or YYYY-MM-DD")
     labels = _labels(record)
     currency = record.text("Currency", required=True)
     if not (len(currency) == 3 and currency.isascii() and currency.isupper()):
-        raise record.error("Currency", f"{currency!r} is not a currency code", fix="use an ISO code such as EUR or SEK")
+        raise record.error("Currency", N_("{value} is not a currency code"),
+                           fix=N_("use an ISO code such as EUR or SEK"), value=repr(currency))
 
     return ReportItem(
         source=record.source,

@@ -16,6 +16,7 @@ from bot.documents.statement_pdf import SUM_LABEL
 from bot.documents.statement_table import is_statement_header
 from bot.documents.table import read_table
 from bot.errors import InputError
+from bot.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def is_pdf(path: Path) -> bool:
         with path.open("rb") as file:
             return file.read(len(PDF_MAGIC)) == PDF_MAGIC
     except OSError as error:
-        raise InputError(path.name, f"file cannot be read: {error.strerror}") from None
+        raise InputError(path.name, N_("file cannot be read: {reason}"), reason=error.strerror) from None
 
 
 def detect_kind(path: Path) -> DocumentKind:
@@ -47,9 +48,9 @@ def detect_kind(path: Path) -> DocumentKind:
             return "statement"
         raise InputError(
             path.name,
-            "PDF is not a card statement: its first page has none of the texts "
-            + ", ".join(repr(marker) for marker in STATEMENT_PDF_MARKERS),
-            fix="send the card statement PDF, or the statement or order report as CSV or XLSX",
+            N_("PDF is not a card statement: its first page has none of the texts {markers}"),
+            fix=N_("send the card statement PDF, or the statement or order report as CSV or XLSX"),
+            markers=", ".join(repr(marker) for marker in STATEMENT_PDF_MARKERS),
         )
 
     table = read_table(path)
@@ -58,18 +59,23 @@ def detect_kind(path: Path) -> DocumentKind:
     elif is_statement_header(table.header):
         kind = "statement"
     elif path.suffix.lower() == ".pdf":
-        raise InputError(path.name, "file is named .pdf but is not a PDF (it does not start with %PDF-)",
-                         fix="send the statement PDF as the bank produced it")
+        raise InputError(path.name, N_("file is named .pdf but is not a PDF (it does not start with %PDF-)"),
+                         fix=N_("send the statement PDF as the bank produced it"))
     else:
-        header_text = ", ".join(repr(name) for name in table.header[:8]) or "nothing"
+        if table.header:
+            message = N_("file is neither an Amazon Business order report nor a card statement; "
+                         "its header row has {columns}")
+        else:
+            message = N_("file is neither an Amazon Business order report nor a card statement; "
+                         "its header row is empty")
         raise InputError(
             path.name,
-            f"file is neither an Amazon Business order report nor a card statement; its header row has {header_text}",
+            message,
             location=table.header_location,
-            fix=(
-                "send the order report (Order Date, Order ID, Title, …) "
-                "or the statement (Dato, Beløpet gjelder, Inn, Ut)"
-            ),
+            fix=N_("send the order report (Order Date, Order ID, Title, …) "
+                   "or the statement (Dato, Beløpet gjelder, Inn, Ut)"),
+            row=table.header_number,
+            columns=", ".join(repr(name) for name in table.header[:8]),
         )
 
     log.debug("detected %s as %s", path.name, kind)

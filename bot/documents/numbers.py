@@ -1,8 +1,8 @@
 """Numbers and dates as Norwegian banks and Amazon Business reports write them.
 
 Every function takes either text or a typed spreadsheet cell (openpyxl
-returns numbers and datetimes for typed cells) and raises `ValueError` with a
-message that quotes the value. Parsers turn that into an `InputError` that
+returns numbers and datetimes for typed cells) and raises `InvalidValueError`,
+a `ValueError` whose translatable message quotes the value. Parsers turn that into an `InputError` that
 names the file, line and column.
 
 Money is returned as `Decimal`. A float cell is converted through its
@@ -15,6 +15,9 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
+
+from bot.errors import InvalidValueError
+from bot.i18n import N_
 
 # Space, no-break space, narrow no-break space and thin space: Norwegian
 # banks and Excel use all of them as thousands separators.
@@ -55,12 +58,12 @@ def parse_decimal_comma(value: object) -> Decimal:
     if number is not None:
         return number
 
-    text = _text(value, "number")
+    text = _text(value, N_("{value} is not a number"))
     match = _DECIMAL_COMMA.fullmatch(text)
     if match is None:
         match = _LONE_DECIMAL_POINT.fullmatch(text)
     if match is None:
-        raise ValueError(f"{text!r} is not a number with a decimal comma, such as 1 234,50")
+        raise InvalidValueError(N_("{value} is not a number with a decimal comma, such as 1 234,50"), value=repr(text))
 
     return _join(match["sign"], match["integer"], match["fraction"])
 
@@ -71,10 +74,10 @@ def parse_decimal_point(value: object) -> Decimal:
     if number is not None:
         return number
 
-    text = _text(value, "number")
+    text = _text(value, N_("{value} is not a number"))
     match = _DECIMAL_POINT.fullmatch(text)
     if match is None:
-        raise ValueError(f"{text!r} is not a number with a decimal point, such as 1234.50")
+        raise InvalidValueError(N_("{value} is not a number with a decimal point, such as 1234.50"), value=repr(text))
 
     return _join(match["sign"], match["integer"], match["fraction"])
 
@@ -89,10 +92,12 @@ def format_decimal_comma(value: Decimal) -> str:
 
 def parse_amount_with_currency(value: object) -> tuple[Decimal, str]:
     """Parse an original amount and its currency code, such as ``12,50 EUR`` or ``12.50 EUR``."""
-    text = _text(value, "amount with currency")
+    text = _text(value, N_("{value} is not an amount with a currency code"))
     match = _AMOUNT_WITH_CURRENCY.fullmatch(text)
     if match is None:
-        raise ValueError(f"{text!r} is not an amount followed by a currency code, such as 12,50 EUR")
+        raise InvalidValueError(
+            N_("{value} is not an amount followed by a currency code, such as 12,50 EUR"), value=repr(text)
+        )
 
     return parse_decimal_comma(match["amount"]), match["currency"]
 
@@ -100,20 +105,20 @@ def parse_amount_with_currency(value: object) -> tuple[Decimal, str]:
 def parse_quantity(value: object) -> int:
     """Parse a whole, non-negative item count."""
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a quantity")
+        raise InvalidValueError(N_("{value} is not a quantity"), value=repr(value))
 
     if isinstance(value, int | float | Decimal):
         if value != int(value):
-            raise ValueError(f"{value!r} is not a whole number")
+            raise InvalidValueError(N_("{value} is not a whole number"), value=repr(value))
         quantity = int(value)
     else:
-        text = _text(value, "quantity")
+        text = _text(value, N_("{value} is not a quantity"))
         if not (text.isascii() and text.isdigit()):
-            raise ValueError(f"{text!r} is not a whole number")
+            raise InvalidValueError(N_("{value} is not a whole number"), value=repr(text))
         quantity = int(text)
 
     if quantity < 0:
-        raise ValueError(f"{quantity} is negative")
+        raise InvalidValueError(N_("{value} is negative"), value=quantity)
     return quantity
 
 
@@ -123,10 +128,10 @@ def parse_norwegian_date(value: object) -> date:
     if cell is not None:
         return cell
 
-    text = _text(value, "date")
+    text = _text(value, N_("{value} is not a date"))
     match = _NORWEGIAN_DATE.fullmatch(text)
     if match is None:
-        raise ValueError(f"{text!r} is not a date in the form dd.mm.yyyy")
+        raise InvalidValueError(N_("{value} is not a date in the form dd.mm.yyyy"), value=repr(text))
     return _make_date(text, match)
 
 
@@ -141,24 +146,27 @@ def parse_report_date(value: object) -> date:
     if cell is not None:
         return cell
 
-    text = _text(value, "date")
+    text = _text(value, N_("{value} is not a date"))
     for pattern in (_US_DATE, _NORWEGIAN_DATE, _ISO_DATE):
         match = pattern.fullmatch(text)
         if match is not None:
             return _make_date(text, match)
-    raise ValueError(f"{text!r} is not a date in the form MM/DD/YYYY, DD.MM.YYYY or YYYY-MM-DD")
+    raise InvalidValueError(
+        N_("{value} is not a date in the form MM/DD/YYYY, DD.MM.YYYY or YYYY-MM-DD"), value=repr(text)
+    )
 
 
-def _text(value: object, kind: str) -> str:
+def _text(value: object, message: str) -> str:
+    """Return text stripped; raise ``message``, whose placeholder is ``value``, for a typed cell."""
     if not isinstance(value, str):
-        raise ValueError(f"{value!r} is not a {kind}")
+        raise InvalidValueError(message, value=repr(value))
     return value.strip()
 
 
 def _number_cell(value: object) -> Decimal | None:
     """Return a typed numeric cell as a Decimal, or None for text."""
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a number")
+        raise InvalidValueError(N_("{value} is not a number"), value=repr(value))
     if isinstance(value, Decimal):
         return value
     if isinstance(value, int):
@@ -188,4 +196,4 @@ def _make_date(text: str, match: re.Match[str]) -> date:
     try:
         return date(int(match["year"]), int(match["month"]), int(match["day"]))
     except ValueError:
-        raise ValueError(f"{text!r} is not a valid calendar date") from None
+        raise InvalidValueError(N_("{value} is not a valid calendar date"), value=repr(text)) from None

@@ -19,6 +19,7 @@ from pdfplumber.utils import cluster_objects
 from pdfplumber.utils.exceptions import PdfminerException
 
 from bot.errors import InputError
+from bot.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +48,17 @@ def read_pdf_lines(path: Path, *, max_pages: int | None = None) -> list[list[str
     except (PdfminerException, PSException) as error:
         raise InputError(
             path.name,
-            f"file cannot be read as PDF ({error})",
-            fix="send the original PDF from the bank; the file may be damaged or not a PDF",
+            N_("file cannot be read as PDF ({reason})"),
+            fix=N_("send the original PDF from the bank; the file may be damaged or not a PDF"),
+            reason=str(error),
         ) from None
 
     if not any(lines):
         # TODO: run OCR (Tesseract) on scanned pages instead of rejecting them.
         raise InputError(
             path.name,
-            "PDF has no text layer (it looks scanned); OCR is not supported yet",
-            fix="download the statement as a PDF with text, or as CSV or XLSX, from the bank",
+            N_("PDF has no text layer (it looks scanned); OCR is not supported yet"),
+            fix=N_("download the statement as a PDF with text, or as CSV or XLSX, from the bank"),
         )
 
     log.debug("read %s: %d pages, %d text lines", path.name, len(lines), sum(map(len, lines)))

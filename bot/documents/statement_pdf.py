@@ -34,7 +34,8 @@ from bot.documents.numbers import (
 )
 from bot.documents.pdf_text import read_pdf_lines
 from bot.documents.statement_lines import is_balance_or_payment
-from bot.errors import InputError
+from bot.errors import InputError, InvalidValueError
+from bot.i18n import N_
 from bot.records import CardCharge, Statement
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,7 @@ _ROW = re.compile(
 )
 _SUM = re.compile(rf"{re.escape(SUM_LABEL)}{_SEPARATOR}(?P<amount>{_AMOUNT})")
 
-ROW_FIX = "a row needs Dato (dd.mm.yyyy), Beløpet gjelder and Beløp like 1 234,50; send the bank's original PDF"
+ROW_FIX = N_("a row needs Dato (dd.mm.yyyy), Beløpet gjelder and Beløp like 1 234,50; send the bank's original PDF")
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,10 @@ class _Line:
     index: int  # through the document, from 1
     text: str
 
-    def error(self, message: str, fix: str = ROW_FIX) -> InputError:
-        return InputError(self.source, message, location=f"page {self.page}, line {self.number}", fix=fix)
+    def error(self, message: str | tuple[str, ...], fix: str = ROW_FIX, **params: object) -> InputError:
+        """Build an `InputError` at this line; ``params`` fill the message and fix, ``row`` is the line's text."""
+        return InputError(self.source, message, location=N_("page {page}, line {line}"), fix=fix,
+                          page=self.page, line=self.number, row=_shown(self.text), **params)
 
 
 def parse_statement_pdf(path: Path) -> Statement:
@@ -84,7 +87,8 @@ def parse_statement_pdf(path: Path) -> Statement:
     for line in _lines(path):
         if line.text.startswith(SUM_LABEL):
             if sum_line is not None:
-                raise line.error(f"second '{SUM_LABEL}' line; the first is on page {sum_line.page}")
+                raise line.error(N_("second '{label}' line; the first is on page {first_page}"),
+                                 label=SUM_LABEL, first_page=sum_line.page)
             stated_total = _parse_sum(line)
             sum_line = line
         elif _STARTS_WITH_DATE.match(line.text):
@@ -97,8 +101,8 @@ def parse_statement_pdf(path: Path) -> Statement:
     if not charges and sum_line is None and not skipped:
         raise InputError(
             path.name,
-            "no statement rows found in the PDF",
-            fix="send the card statement PDF with the table 'Dato | Beløpet gjelder | Valuta | Kurs | Beløp'",
+            N_("no statement rows found in the PDF"),
+            fix=N_("send the card statement PDF with the table 'Dato | Beløpet gjelder | Valuta | Kurs | Beløp'"),
         )
     if sum_line is None:
         log.warning("statement %s has no '%s' line; the rows cannot be checked against a total", path.name, SUM_LABEL)
@@ -123,7 +127,7 @@ def _parse_row(line: _Line) -> CardCharge | None:
     """Build the charge of one table row, or return None for a balance or payment line."""
     match = _ROW.fullmatch(line.text)
     if match is None:
-        raise line.error(f"cannot read statement row {_shown(line.text)}")
+        raise line.error(N_("cannot read statement row {row}"))
 
     description = match["description"].strip()
     if is_balance_or_payment(description):
@@ -133,9 +137,9 @@ def _parse_row(line: _Line) -> CardCharge | None:
     # A description without letters, or a rate without an original amount,
     # means the columns were misread (for example a wrapped description).
     if not any(character.isalpha() for character in description):
-        raise line.error(f"row {_shown(line.text)} has no merchant text in 'Beløpet gjelder'")
+        raise line.error(N_("row {row} has no merchant text in 'Beløpet gjelder'"))
     if match["rate"] and not match["original"]:
-        raise line.error(f"row {_shown(line.text)} has a rate in 'Kurs' but no amount in 'Valuta'")
+        raise line.error(N_("row {row} has a rate in 'Kurs' but no amount in 'Valuta'"))
 
     try:
         day = parse_norwegian_date(match["date"])
@@ -144,8 +148,8 @@ def _parse_row(line: _Line) -> CardCharge | None:
         )
         rate = parse_decimal_comma(match["rate"]) if match["rate"] else None
         amount = parse_decimal_comma(match["amount"])
-    except ValueError as error:
-        raise line.error(f"row {_shown(line.text)}: {error}") from None
+    except InvalidValueError as error:
+        raise line.error((N_("row {row}"), error.message), **error.params) from None
 
     return CardCharge(
         source=line.source,
@@ -163,8 +167,8 @@ def _parse_sum(line: _Line) -> Decimal:
     match = _SUM.fullmatch(line.text)
     if match is None:
         raise line.error(
-            f"cannot read the amount in {_shown(line.text)}",
-            fix="the line must end with an amount like 12 345,67",
+            N_("cannot read the amount in {row}"),
+            fix=N_("the line must end with an amount like 12 345,67"),
         )
     return parse_decimal_comma(match["amount"])
 
@@ -174,9 +178,12 @@ def _check_sum(line: _Line, stated_total: Decimal, charges: list[CardCharge]) ->
     if rows_total == stated_total:
         return
     raise line.error(
-        f"'{SUM_LABEL}' states {format_decimal_comma(stated_total)} but the purchase rows sum to "
-        f"{format_decimal_comma(rows_total)}, a difference of {format_decimal_comma(stated_total - rows_total)}",
-        fix="check that the PDF is complete and unchanged, and send the bank's original statement",
+        N_("'{label}' states {stated} but the purchase rows sum to {total}, a difference of {difference}"),
+        fix=N_("check that the PDF is complete and unchanged, and send the bank's original statement"),
+        label=SUM_LABEL,
+        stated=format_decimal_comma(stated_total),
+        total=format_decimal_comma(rows_total),
+        difference=format_decimal_comma(stated_total - rows_total),
     )
 
 

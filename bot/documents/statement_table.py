@@ -22,6 +22,7 @@ from bot.documents.numbers import parse_amount_with_currency, parse_decimal_comm
 from bot.documents.statement_lines import is_balance_or_payment
 from bot.documents.table import Record, normalize_header, read_table
 from bot.errors import InputError
+from bot.i18n import N_
 from bot.records import CardCharge, Statement
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ COLUMNS = ("Dato", "Beløpet gjelder", "Valuta", "Kurs", "Inn", "Ut")
 REQUIRED_COLUMNS = ("Dato", "Beløpet gjelder", "Inn", "Ut")
 ALIASES = {normalize_header(name): name for name in COLUMNS}
 
-AMOUNT_FIX = "write NOK amounts as positive numbers like 1 234,50"
+AMOUNT_FIX = N_("write NOK amounts as positive numbers like 1 234,50")
 
 
 def parse_statement_table(path: Path) -> Statement:
@@ -41,15 +42,18 @@ def parse_statement_table(path: Path) -> Statement:
     if missing:
         raise InputError(
             table.source,
-            f"card statement is missing the column(s) {', '.join(repr(name) for name in missing)}",
+            N_("card statement is missing the column(s) {columns}"),
             location=table.header_location,
-            fix="export the card transactions with the columns " + ", ".join(COLUMNS),
+            fix=N_("export the card transactions with the columns {expected}"),
+            row=table.header_number,
+            columns=", ".join(repr(name) for name in missing),
+            expected=", ".join(COLUMNS),
         )
     if not table.rows:
         raise InputError(
             table.source,
-            "card statement has a header but no transaction rows",
-            fix="export the period again",
+            N_("card statement has a header but no transaction rows"),
+            fix=N_("export the period again"),
         )
 
     charges = []
@@ -75,22 +79,25 @@ def is_statement_header(header: tuple[str, ...]) -> bool:
 
 def _make_charge(record: Record) -> CardCharge | None:
     """Build the charge of one row, or return None for a balance or payment line."""
-    day = record.get("Dato", parse_norwegian_date, required=True, fix="write dates as dd.mm.yyyy")
+    day = record.get("Dato", parse_norwegian_date, required=True, fix=N_("write dates as dd.mm.yyyy"))
     description = record.text("Beløpet gjelder", required=True)
     if is_balance_or_payment(description):
-        log.debug("%s, %s: skipped %r", record.source, record.location, description)
+        log.debug("%s, %s %d: skipped %r", record.source, record.row_label, record.number, description)
         return None
 
     credit = record.get("Inn", parse_decimal_comma, fix=AMOUNT_FIX)
     debit = record.get("Ut", parse_decimal_comma, fix=AMOUNT_FIX)
     if (credit is None) == (debit is None):
-        state = "both" if credit is not None else "neither"
-        raise record.error(None, f"{state} 'Inn' and 'Ut' have an amount", fix="put the amount in exactly one of them")
+        if credit is not None:
+            message = N_("both 'Inn' and 'Ut' have an amount")
+        else:
+            message = N_("neither 'Inn' nor 'Ut' has an amount")
+        raise record.error(None, message, fix=N_("put the amount in exactly one of them"))
     for column, value in (("Inn", credit), ("Ut", debit)):
         if value is not None and value < 0:
-            raise record.error(column, f"amount {value} is negative", fix=AMOUNT_FIX)
+            raise record.error(column, N_("amount {value} is negative"), fix=AMOUNT_FIX, value=value)
 
-    original = record.get("Valuta", parse_amount_with_currency, fix="write the original amount like 12,50 EUR")
+    original = record.get("Valuta", parse_amount_with_currency, fix=N_("write the original amount like 12,50 EUR"))
     original_amount, original_currency = original if original is not None else (None, None)
     return CardCharge(
         source=record.source,
@@ -100,5 +107,5 @@ def _make_charge(record: Record) -> CardCharge | None:
         amount=debit if debit is not None else -credit,
         original_amount=original_amount,
         original_currency=original_currency,
-        rate=record.get("Kurs", parse_decimal_comma, fix="write the rate like 11,8523"),
+        rate=record.get("Kurs", parse_decimal_comma, fix=N_("write the rate like 11,8523")),
     )

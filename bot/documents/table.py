@@ -23,7 +23,8 @@ from typing import TypeVar
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
 
-from bot.errors import InputError
+from bot.errors import InputError, InvalidValueError
+from bot.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,10 @@ TEXT_ENCODINGS = ("utf-8-sig", "cp1252")
 # Amazon wraps ids in Excel formula notation, ="4821", so Excel keeps leading zeros.
 _EXCEL_TEXT_FORMULA = re.compile(r'="(.*)"', re.DOTALL)
 NULL_TEXTS = frozenset({"", "N/A"})
+
+# Error locations by row label: a CSV file counts lines, an XLSX sheet counts rows.
+ROW_LOCATIONS = {"line": N_("line {row}"), "row": N_("row {row}")}
+CELL_LOCATIONS = {"line": N_("line {row}, column '{column}'"), "row": N_("row {row}, column '{column}'")}
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,8 @@ class Table:
 
     @property
     def header_location(self) -> str:
-        return f"{self.row_label} {self.header_number}"
+        """The message id of the header row's location; its placeholder is ``row``."""
+        return ROW_LOCATIONS[self.row_label]
 
     def resolve_columns(self, aliases: Mapping[str, str]) -> dict[str, int]:
         """Map canonical column names to their index in this table.
@@ -85,9 +91,13 @@ class Table:
                 first = self.header[columns[canonical]]
                 raise InputError(
                     self.source,
-                    f"columns '{first}' and '{name}' both contain '{canonical}'",
+                    N_("columns '{first}' and '{second}' both contain '{column}'"),
                     location=self.header_location,
-                    fix="remove one of the two columns",
+                    fix=N_("remove one of the two columns"),
+                    row=self.header_number,
+                    first=first,
+                    second=name,
+                    column=canonical,
                 )
             columns[canonical] = index
         return columns
@@ -97,7 +107,7 @@ class Table:
         for row in self.rows:
             values = {name: clean_cell(row.cells[index]) for name, index in columns.items()}
             headers = {name: self.header[index] for name, index in columns.items()}
-            yield Record(self.source, f"{self.row_label} {row.number}", row.number, values, headers)
+            yield Record(self.source, self.row_label, row.number, values, headers)
 
 
 @dataclass(frozen=True)
@@ -108,7 +118,7 @@ class Record:
     """
 
     source: str
-    location: str
+    row_label: str  # "line" or "row", as in `Table`
     number: int
     values: Mapping[str, CellValue]
     headers: Mapping[str, str]  # canonical name -> header text in the file
@@ -129,24 +139,32 @@ class Record:
 
         ``convert`` raises `ValueError` for a value it cannot read; that
         becomes an `InputError` naming this row and column, with ``fix``.
+        An `InvalidValueError` keeps its translatable message; any other
+        `ValueError` is shown in English.
         """
         value = self.values.get(column)
         if value is None:
             if required:
-                raise self.error(column, "value is missing", fix=f"fill in '{self.header(column)}' on every row")
+                raise self.error(column, N_("value is missing"), fix=N_("fill in '{column}' on every row"))
             return None
 
         try:
             return convert(value)
+        except InvalidValueError as error:
+            raise self.error(column, error.message, fix=fix, **error.params) from None
         except ValueError as error:
-            raise self.error(column, str(error), fix=fix) from None
+            raise self.error(column, N_("invalid value: {reason}"), fix=fix, reason=str(error)) from None
 
-    def error(self, column: str | None, message: str, *, fix: str | None = None) -> InputError:
-        """Build an `InputError` located at this row and, when given, a column."""
-        location = self.location
-        if column is not None:
-            location += f", column '{self.header(column)}'"
-        return InputError(self.source, message, location=location, fix=fix)
+    def error(self, column: str | None, message: str, *, fix: str | None = None, **params: object) -> InputError:
+        """Build an `InputError` located at this row and, when given, a column.
+
+        ``params`` fill the message and fix; ``row`` and ``column`` are set here.
+        """
+        if column is None:
+            return InputError(self.source, message, location=ROW_LOCATIONS[self.row_label], fix=fix,
+                              row=self.number, **params)
+        return InputError(self.source, message, location=CELL_LOCATIONS[self.row_label], fix=fix,
+                          row=self.number, column=self.header(column), **params)
 
     def header(self, column: str) -> str:
         return self.headers.get(column, column)
@@ -179,8 +197,8 @@ def decode_text(source: str, data: bytes) -> str:
             continue
     raise InputError(
         source,
-        "file is neither UTF-8 nor Windows-1252 text",
-        fix="export the file again as CSV (UTF-8) or XLSX",
+        N_("file is neither UTF-8 nor Windows-1252 text"),
+        fix=N_("export the file again as CSV (UTF-8) or XLSX"),
     )
 
 
@@ -213,7 +231,7 @@ def _read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except OSError as error:
-        raise InputError(path.name, f"file cannot be read: {error.strerror}") from None
+        raise InputError(path.name, N_("file cannot be read: {reason}"), reason=error.strerror) from None
 
 
 def _read_csv(source: str, text: str) -> Table:
@@ -237,17 +255,23 @@ def _read_csv(source: str, text: str) -> Table:
             if len(cells) != len(header):
                 raise InputError(
                     source,
-                    f"row has {len(cells)} fields but the header has {len(header)}",
-                    location=f"line {start}",
-                    fix=f"separate fields with '{_printable(delimiter)}' and quote fields that contain it",
+                    N_("row has {count} fields but the header has {expected}"),
+                    location=ROW_LOCATIONS["line"],
+                    fix=N_("separate fields with '{delimiter}' and quote fields that contain it"),
+                    row=start,
+                    count=len(cells),
+                    expected=len(header),
+                    delimiter=_printable(delimiter),
                 )
             rows.append(Row(start, tuple(cells)))
     except csv.Error as error:
         raise InputError(
             source,
-            f"invalid CSV: {error}",
-            location=f"line {reader.line_num}",
-            fix="export the file again",
+            N_("invalid CSV: {reason}"),
+            location=ROW_LOCATIONS["line"],
+            fix=N_("export the file again"),
+            row=reader.line_num,
+            reason=str(error),
         ) from None
 
     log.debug("read %s: %d rows, delimiter %r", source, len(rows), delimiter)
@@ -279,7 +303,8 @@ def _read_xlsx(source: str, data: bytes) -> Table:
         # suffix, and attachments often have none.
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
-        raise InputError(source, f"cannot be read as XLSX: {error}", fix="export the file again") from None
+        raise InputError(source, N_("cannot be read as XLSX: {reason}"), fix=N_("export the file again"),
+                         reason=str(error)) from None
 
     header: tuple[CellValue, ...] | None = None
     header_number = 1
@@ -296,9 +321,11 @@ def _read_xlsx(source: str, data: bytes) -> Table:
             if len(cells) > len(header):
                 raise InputError(
                     source,
-                    f"row has a value in column {len(cells)}, after the last header column",
-                    location=f"row {number}",
-                    fix="give every column a header or remove the extra values",
+                    N_("row has a value in column {count}, after the last header column"),
+                    location=ROW_LOCATIONS["row"],
+                    fix=N_("give every column a header or remove the extra values"),
+                    row=number,
+                    count=len(cells),
                 )
             rows.append(Row(number, cells + (None,) * (len(header) - len(cells))))
     finally:

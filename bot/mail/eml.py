@@ -34,6 +34,7 @@ from pathlib import Path
 import mailparser
 
 from bot.errors import InputError
+from bot.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ MAX_ATTACHMENTS = 20
 
 CONTAINER_TYPES = ("multipart/", "message/")
 FALLBACK_FILENAME = "attachment"
+ATTACHMENT_LOCATION = N_("message {label}, attachment '{filename}'")
 
 
 @dataclass(frozen=True)
@@ -93,8 +95,8 @@ def read_eml(path: Path) -> ReceivedMail:
     except RecursionError:
         raise InputError(
             path.name,
-            "message nests parts too deeply to be read",
-            fix="forward the original message with the documents attached",
+            N_("message nests parts too deeply to be read"),
+            fix=N_("forward the original message with the documents attached"),
         ) from None
     message_id = (mail.message_id or "").strip()
     label = message_id or "(no Message-ID)"
@@ -103,8 +105,9 @@ def read_eml(path: Path) -> ReceivedMail:
     if not attachments:
         raise InputError(
             path.name,
-            f"message {label} has no attachments",
-            fix="attach the Amazon Business order report and the card statement and send the message again",
+            N_("message {label} has no attachments"),
+            fix=N_("attach the Amazon Business order report and the card statement and send the message again"),
+            label=label,
         )
 
     received = ReceivedMail(
@@ -145,19 +148,21 @@ def _read_capped(path: Path) -> bytes:
     try:
         size = path.stat().st_size
     except OSError as error:
-        raise InputError(path.name, f"file cannot be read: {error.strerror}") from None
+        raise InputError(path.name, N_("file cannot be read: {reason}"), reason=error.strerror) from None
 
     if size > MAX_MESSAGE_BYTES:
         raise InputError(
             path.name,
-            f"message is {size} bytes, more than the limit of {MAX_MESSAGE_BYTES}",
-            fix="send the order report and the statement in a smaller message",
+            N_("message is {size} bytes, more than the limit of {limit}"),
+            fix=N_("send the order report and the statement in a smaller message"),
+            size=size,
+            limit=MAX_MESSAGE_BYTES,
         )
 
     try:
         return path.read_bytes()
     except OSError as error:
-        raise InputError(path.name, f"file cannot be read: {error.strerror}") from None
+        raise InputError(path.name, N_("file cannot be read: {reason}"), reason=error.strerror) from None
 
 
 def _parse_bytes(data: bytes) -> email.message.Message:
@@ -187,8 +192,8 @@ def _decode_forwarded_messages(path: Path, message: email.message.Message) -> No
         except (binascii.Error, IndexError, TypeError):
             raise InputError(
                 path.name,
-                "forwarded message cannot be decoded from base64",
-                fix="forward the original message again",
+                N_("forwarded message cannot be decoded from base64"),
+                fix=N_("forward the original message again"),
             ) from None
         del part["Content-Transfer-Encoding"]
         part.set_payload([inner])
@@ -200,8 +205,11 @@ def _collect_attachments(path: Path, label: str, mail: mailparser.MailParser) ->
     if len(parts) > MAX_ATTACHMENTS:
         raise InputError(
             path.name,
-            f"message {label} has {len(parts)} attachments, more than the limit of {MAX_ATTACHMENTS}",
-            fix="send only the order report and the card statement",
+            N_("message {label} has {count} attachments, more than the limit of {limit}"),
+            fix=N_("send only the order report and the card statement"),
+            label=label,
+            count=len(parts),
+            limit=MAX_ATTACHMENTS,
         )
     # A forwarded message or other container is left out, because mail-parser
     # walks into it and lists its parts on their own.
@@ -214,9 +222,13 @@ def _make_attachment(path: Path, label: str, part: dict) -> Attachment:
     if len(content) > MAX_ATTACHMENT_BYTES:
         raise InputError(
             path.name,
-            f"attachment is {len(content)} bytes, more than the limit of {MAX_ATTACHMENT_BYTES}",
-            location=f"message {label}, attachment '{filename}'",
-            fix="send the document as CSV or a smaller PDF",
+            N_("attachment is {size} bytes, more than the limit of {limit}"),
+            location=ATTACHMENT_LOCATION,
+            fix=N_("send the document as CSV or a smaller PDF"),
+            label=label,
+            filename=filename,
+            size=len(content),
+            limit=MAX_ATTACHMENT_BYTES,
         )
     return Attachment(
         filename=filename,
@@ -233,9 +245,12 @@ def _decode_payload(path: Path, label: str, part: dict) -> bytes:
     except binascii.Error as error:
         raise InputError(
             path.name,
-            f"attachment cannot be decoded: {error}",
-            location=f"message {label}, attachment '{safe_filename(part['filename'])}'",
-            fix="attach the file again",
+            N_("attachment cannot be decoded: {reason}"),
+            location=ATTACHMENT_LOCATION,
+            fix=N_("attach the file again"),
+            label=label,
+            filename=safe_filename(part["filename"]),
+            reason=str(error),
         ) from None
 
 
