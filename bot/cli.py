@@ -33,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = commands.add_parser("demo", parents=[common], help="run the whole flow offline on a generated sample company")
-    demo.add_argument("--lang", choices=("nb", "en"), default=None, help="language of the output (default: nb)")
+    demo.add_argument("--lang", choices=("nb", "en"), default=None, help="language of the output (default: the configured language, nb)")
     demo.add_argument("--workspace", type=Path, default=None,
                       help="folder for the demo's files (default: a new temporary folder)")
     demo.add_argument("--seed", type=int, default=2026, help="seed of the sample company generator")

@@ -42,14 +42,23 @@ class ProgressPrinter:
 
 
 class PrintingAsker:
-    """Stands in for Slack: prints one block per person with the items they are asked about."""
+    """Stands in for Slack: collects the questions and prints one block per person on ``flush``.
+
+    Printing waits for ``flush`` so that the questions can follow the
+    table and its legend, which explain the allocation codes they use.
+    """
 
     def __init__(self, master: MasterData, translator: Translator, out: TextIO | None = None):
         self.master = master
         self.translator = translator
         self.out = out or sys.stdout
+        self.pending: list[QuestionRequest] = []
 
     def ask(self, questions: Sequence[QuestionRequest]) -> None:
+        self.pending.extend(questions)
+
+    def flush(self) -> None:
+        questions, self.pending = self.pending, []
         by_person: dict[tuple[str, str], list[QuestionRequest]] = defaultdict(list)
         for question in questions:
             by_person[(question.person, question.kind)].append(question)
@@ -69,6 +78,8 @@ class PrintingAsker:
         top = question.suggestions[0] if question.suggestions else None
         proposal = f"{top.allocation.label()} ({_.percent(top.confidence)})" if top else "?"
         line = f"  - {shorten(question.item.title):{TITLE_WIDTH}}  {_.money(question.amount_nok):>14}  → {proposal}"
+        if question.kind == "approval" and question.reason:
+            line += f" [{_(question.reason)}]"
         if top and top.reasons:
             reason = top.reasons[0]
             line += f": {_(reason.template, **reason.params)}"
@@ -134,14 +145,16 @@ def print_table(outcomes: Sequence[ItemOutcome], master: MasterData, translator:
 
 
 def print_run(report: RunReport, master: MasterData, translator: Translator, *, exported: Sequence[str],
-              out: TextIO) -> None:
-    """Print the table of processed items and the run's totals."""
+              out: TextIO, asker: PrintingAsker | None = None) -> None:
+    """Print the table of processed items, the questions collected by ``asker``, and the run's totals."""
     _ = translator
     if report.skipped_documents:
         out.write(_("Already received, skipped: {files}", files=", ".join(report.skipped_documents)) + "\n")
     if report.outcomes:
         print_table(report.outcomes, master, translator, out)
     out.write("\n")
+    if asker is not None:
+        asker.flush()
     for label, value in summary_rows(report, translator):
         out.write(f"{label}: {value}\n")
     files = sorted({external_id.split("#", 1)[0] for external_id in exported})

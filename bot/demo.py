@@ -23,7 +23,7 @@ from bot.commands import build_pipeline, ingest_inbox
 from bot.config import ExportSettings, MailSettings, Settings, StoreSettings
 from bot.console import PrintingAsker, ProgressPrinter, print_run
 from bot.errors import UsageError
-from bot.i18n import Translator
+from bot.i18n import N_, Translator
 from bot.masterdata import load_master_data
 from bot.pipeline import ItemOutcome
 from bot.records import Allocation
@@ -36,13 +36,15 @@ def run_demo(settings: Settings, *, language: str | None, workspace: Path | None
              out: TextIO | None = None) -> int:
     started = time.monotonic()
     out = out or sys.stdout
-    translator = Translator(language or "nb")
+    translator = Translator(language or settings.language)
     _ = translator
 
     if workspace is not None and workspace.exists() and (not workspace.is_dir() or any(workspace.iterdir())):
         # A store left by an earlier run would make every item a duplicate and the demo empty.
-        raise UsageError(workspace, "the demo workspace must be a new or empty folder", location="--workspace",
-                         fix="name a folder that does not exist yet, or leave --workspace out")
+        raise UsageError(workspace, N_("the demo workspace must be a new or empty folder"),
+                         location=N_("option {option}"),
+                         fix=N_("name a folder that does not exist yet, or leave --workspace out"),
+                         option="--workspace")
     workspace = workspace or Path(tempfile.mkdtemp(prefix="allocbot-demo-"))
     workspace.mkdir(parents=True, exist_ok=True)
     out.write(_("Workspace: {path}", path=workspace) + "\n")
@@ -63,6 +65,7 @@ def run_demo(settings: Settings, *, language: str | None, workspace: Path | None
     progress = ProgressPrinter(translator)
     pipeline = build_pipeline(demo_settings, translator=translator, progress=progress,
                               asker=PrintingAsker(master, translator, out))
+    asker = pipeline.asker
 
     pipeline.learn(list(sample.history))
     pipeline.train()
@@ -71,7 +74,7 @@ def run_demo(settings: Settings, *, language: str | None, workspace: Path | None
     pipeline.process(report)
     exported = pipeline.post()
 
-    print_run(report, pipeline.master, translator, exported=exported, out=out)
+    print_run(report, pipeline.master, translator, exported=exported, out=out, asker=asker)
     truth = _read_truth(sample.truth)
     for line in _accuracy_lines(report.outcomes, truth, translator):
         out.write(line + "\n")

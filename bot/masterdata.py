@@ -123,7 +123,7 @@ def load_master_data(path: Path) -> MasterData:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(path, N_("file not found"),
-                         fix=N_("set master_data in the config to an existing file")) from None
+                         fix=N_("check the path of the master data file")) from None
     except tomllib.TOMLDecodeError as exc:
         raise InputError(path, N_("invalid TOML: {reason}"), fix=N_("correct the TOML syntax"),
                          reason=str(exc)) from None

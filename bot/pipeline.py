@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Callable, Sequence
 from bot.config import Settings
 from bot.documents import parse_document
 from bot.errors import InputError
+from bot.i18n import N_
 from bot.mail.eml import Attachment, ReceivedMail, read_eml
 from bot.masterdata import MasterData
 from bot.policy import Decision, missing_codes, route
@@ -104,17 +105,19 @@ class Pipeline:
 
     # -- learning -----------------------------------------------------------
 
-    def learn(self, paths: Sequence[Path]) -> int:
-        """Import labeled order reports as history; return the number of new examples."""
+    def learn(self, paths: Sequence[Path]) -> tuple[int, int]:
+        """Import labeled order reports as history; return the new examples and the items known before."""
         parsed = [(path, self._parse_labeled(path)) for path in paths]
 
-        added = 0
+        added = known = 0
         with self.store.session() as session:
             for path, items in parsed:
                 document = self._add_document(session, path, "order_report")
                 if document is None:
+                    known += len(items)
                     continue
-                rows, _ = add_report_items(session, document, items)
+                rows, duplicates = add_report_items(session, document, items)
+                known += duplicates
                 # Rows come back without their input records; the line number is unique within one file.
                 labels = {item.line: self._complete(item.labels) for item in items}
                 for row in rows:
@@ -122,8 +125,8 @@ class Pipeline:
                 added += len(rows)
                 audit(session, actor=BOT_ACTOR, action="history_imported", subject_type="document",
                       subject_id=str(document.id), data={"file": path.name, "items": len(rows)})
-        log.info("imported %d labeled items from %d files", added, len(paths))
-        return added
+        log.info("imported %d labeled items from %d files, %d known before", added, len(paths), known)
+        return added, known
 
     def train(self) -> int:
         """Fit the classifier on all history and human decisions in the store.
@@ -150,9 +153,10 @@ class Pipeline:
         # Signature logos and other inline images come as attachments too; they are no documents.
         documents = [a for a in mail.attachments if not a.content_type.startswith("image/")]
         if not documents:
-            raise InputError(path, "the message has no attachment other than images",
-                             location=f"Message-ID {mail.message_id}",
-                             fix="attach the Amazon Business order report and the card statement")
+            raise InputError(path, N_("the message has no attachment other than images"),
+                             location=N_("Message-ID {message_id}"),
+                             fix=N_("attach the Amazon Business order report and the card statement"),
+                             message_id=mail.message_id)
         saved = self._save_attachments(documents)
         report = self.ingest_files(saved, message_id=mail.message_id, sender=mail.sender)
         return report
@@ -220,9 +224,9 @@ class Pipeline:
                     outcome = self._classify_and_route(session, item_id, item, match.charge.date, amount)
                     report.outcomes.append(outcome)
                     if outcome.decision.action != "book":
-                        questions.append(QuestionRequest(item_id, item, amount,
-                                                         "approval" if outcome.decision.action == "approve" else "question",
-                                                         outcome.decision.person or "", outcome.suggestions))
+                        kind = "approval" if outcome.decision.action == "approve" else "question"
+                        questions.append(QuestionRequest(item_id, item, amount, kind, outcome.decision.person or "",
+                                                         outcome.suggestions, outcome.decision.reason))
                     done += 1
                     self.progress("classify", done, total)
 
@@ -274,17 +278,21 @@ class Pipeline:
     def _parse_labeled(self, path: Path) -> list[ReportItem]:
         content = parse_document(path)
         if isinstance(content, Statement):
-            raise InputError(path, "is a card statement, not a labeled order report",
-                             fix="pass Amazon Business order reports with Cost Center and GL Code filled in")
+            raise InputError(path, N_("is a card statement, not a labeled order report"),
+                             fix=N_("pass Amazon Business order reports with Cost Center and GL Code filled in"))
         unlabeled = [item for item in content if item.labels is None]
         if unlabeled:
-            raise InputError(path, "row has no allocation", location=f"line {unlabeled[0].line}",
-                             fix="fill in Cost Center and GL Code on every row of labeled history")
+            raise InputError(path, N_("row has no allocation"), location=N_("line {row}"),
+                             fix=N_("fill in Cost Center and GL Code on every row of labeled history"),
+                             row=unlabeled[0].line)
         for item in content:
             missing = missing_codes(self._complete(item.labels), self.master)
             if missing:
-                raise InputError(path, f"{', '.join(missing)} not in master data", location=f"line {item.line}",
-                                 fix="add the code to the master data file or correct the report")
+                # Only the first missing code is named; a rerun names the next.
+                message, code = missing[0]
+                raise InputError(path, message, location=N_("line {row}"),
+                                 fix=N_("add the code to the master data file or correct the report"),
+                                 row=item.line, code=code)
         return content
 
     def _add_document(self, session, path: Path, kind: str, **origin):
@@ -297,8 +305,9 @@ class Pipeline:
     def _check_sender(self, mail: ReceivedMail, path: Path) -> None:
         allowed = {sender.lower() for sender in self.settings.mail.allowed_senders}
         if allowed and mail.sender.lower() not in allowed:
-            raise InputError(path, f"sender {mail.sender} is not allowed", location="From",
-                             fix="add the address to mail.allowed_senders in the configuration")
+            raise InputError(path, N_("sender {sender} is not allowed"), location=N_("From"),
+                             fix=N_("add the address to mail.allowed_senders in the configuration"),
+                             sender=mail.sender)
 
     def _save_attachments(self, attachments: Sequence[Attachment]) -> list[Path]:
         """Keep every attachment under the documents folder, named by its hash, before parsing."""
@@ -322,8 +331,9 @@ def _check_cents(path: Path, content: list[ReportItem] | Statement) -> None:
                   for column, value in (("Purchase PPU", item.unit_price), ("Item Net Total", item.net_total))]
     for line, column, value in fields:
         if value is not None and value != value.quantize(Decimal("0.01")):
-            raise InputError(path, f"amount {value} has more than two decimals", location=f"line {line}, {column}",
-                             fix="export the file with amounts rounded to whole cents")
+            raise InputError(path, N_("amount {value} has more than two decimals"), location=N_("line {row}, {column}"),
+                             fix=N_("export the file with amounts rounded to whole cents"),
+                             value=value, row=line, column=column)
 
 
 def _sha256(path: Path) -> str:

@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Literal
 
 from bot.config import PolicySettings
+from bot.i18n import N_
 from bot.masterdata import MasterData
 from bot.records import Allocation, ReportItem, Suggestion
 
@@ -46,7 +47,7 @@ def route(item: ReportItem, amount_nok: Decimal, top: Suggestion | None,
     requester = master.employee(item.account_user_email)
 
     if top is not None and missing_codes(top.allocation, master):
-        return Decision("ask", CONTROLLERS, "suggestion uses codes missing from master data")
+        return Decision("ask", CONTROLLERS, N_("suggestion uses codes missing from master data"))
 
     confident = top is not None and top.confidence >= policy.confidence_threshold
     # NOTE: whoever later answers a question picks the account; that answer must go through
@@ -54,32 +55,32 @@ def route(item: ReportItem, amount_nok: Decimal, top: Suggestion | None,
     sensitive = _tax_sensitive(top if confident else None, amount_nok / max(item.quantity, 1), policy)
     if amount_nok >= policy.review_threshold or sensitive:
         approver = requester.manager if requester and requester.manager else CONTROLLERS
-        reason = sensitive or "at or above the review threshold"
+        reason = sensitive or N_("at or above the review threshold")
         return Decision("approve", approver, reason)
 
     if confident:
-        return Decision("book", None, "confident suggestion")
+        return Decision("book", None, N_("confident suggestion"))
 
     if top is not None and top.allocation.project in master.projects:
         lead = master.projects[top.allocation.project].lead
         if requester is None or lead != requester.email:
-            return Decision("ask", lead, "project item")
+            return Decision("ask", lead, N_("project item"))
     if requester is not None:
-        return Decision("ask", requester.email, "unsure suggestion")
-    return Decision("ask", CONTROLLERS, "requester not in master data")
+        return Decision("ask", requester.email, N_("unsure suggestion"))
+    return Decision("ask", CONTROLLERS, N_("requester not in master data"))
 
 
-def missing_codes(allocation: Allocation, master: MasterData) -> list[str]:
-    """Return the allocation's codes that master data lacks, as ``field=code`` texts."""
+def missing_codes(allocation: Allocation, master: MasterData) -> list[tuple[str, str]]:
+    """Return the allocation's codes that master data lacks, each with a message id whose placeholder is ``code``."""
     missing = []
     if allocation.cost_center not in master.cost_centers:
-        missing.append(f"cost center {allocation.cost_center}")
+        missing.append((N_("cost center {code} is not in master data"), allocation.cost_center))
     if allocation.project is not None and allocation.project not in master.projects:
-        missing.append(f"project {allocation.project}")
+        missing.append((N_("project {code} is not in master data"), allocation.project))
     if allocation.account not in master.accounts:
-        missing.append(f"account {allocation.account}")
+        missing.append((N_("account {code} is not in master data"), allocation.account))
     if allocation.tax_code and allocation.tax_code not in master.tax_codes:
-        missing.append(f"VAT code {allocation.tax_code}")
+        missing.append((N_("VAT code {code} is not in master data"), allocation.tax_code))
     return missing
 
 
@@ -89,14 +90,14 @@ def _tax_sensitive(top: Suggestion | None, unit_price_nok: Decimal, policy: Poli
     The capitalization limit applies per unit, as the Norwegian rule does.
     """
     if unit_price_nok >= policy.capitalization_limit:
-        return "may have to be capitalized as a fixed asset"
+        return N_("may have to be capitalized as a fixed asset")
     if top is None:
         return ""
     account = top.allocation.account
     if account in policy.fixed_asset_accounts:
-        return "may have to be capitalized as a fixed asset"
+        return N_("may have to be capitalized as a fixed asset")
     if account in policy.gift_accounts:
-        return "gift to business contacts"
+        return N_("gift to business contacts")
     if account in policy.representation_accounts:
-        return "representation"
+        return N_("representation")
     return ""

@@ -65,6 +65,7 @@ class QuestionRequest:
     kind: str                         # "question" or "approval"
     person: str                       # email, or the controllers' placeholder
     suggestions: tuple[Suggestion, ...]
+    reason: str = ""                  # why this person is asked: a catalog message id
 
 
 class Asker(Protocol):

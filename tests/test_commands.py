@@ -124,3 +124,26 @@ def test_master_data_fault_is_config_error(tmp_path, company):
     assert str(master) in err
     assert "borte@example.no" in err
     assert str(config) in err
+
+
+def test_learn_again_reports_known_items(company):
+    _, sample, config = company
+    run(["--config", str(config), "learn", str(sample.history[0])])
+
+    status, out, _ = run(["--config", str(config), "learn", str(sample.history[0])])
+
+    assert status == 0
+    assert "Imported 0 labeled items." in out
+    assert re.search(r"^\d+ items were learned before and kept their allocation\.$", out, re.MULTILINE)
+
+
+def test_bad_store_url_is_config_error(tmp_path):
+    config = tmp_path / "config.toml"
+    config.write_text('language = "en"\n[store]\nurl = "mysql://allocbot:hemmelig@127.0.0.1/allocbot"\n',
+                      encoding="utf-8")
+
+    status, _, err = run(["--config", str(config), "post"])
+
+    assert status == 2
+    assert "store.url" in err
+    assert "hemmelig" not in err

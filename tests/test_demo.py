@@ -104,3 +104,13 @@ def test_demo_rejects_file_as_workspace(tmp_path):
 
     assert status == 2
     assert "README.md" in err
+
+
+def test_demo_prints_questions_after_legend(norwegian_run):
+    _, (_, out, _) = norwegian_run
+
+    legend = out.index("Forslag: kostnadssted/prosjekt/konto/mva-kode")
+    question = re.search(r"^(Spørsmål til|Godkjenning bes fra) .+ \((1 vare|\d+ varer)\):$", out, re.MULTILINE)
+    assert question is not None
+    assert question.start() > legend
+    assert re.search(r"^  - .+ kr  → \S+ \([\d,]+ %\) \[.+\]", out, re.MULTILINE)

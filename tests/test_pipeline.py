@@ -58,9 +58,10 @@ def count(store, table) -> int:
 def test_flow_end_to_end(store, sample, tmp_path):
     pipeline = make_pipeline(store, sample, tmp_path)
 
-    learned = pipeline.learn(list(sample.history))
+    learned, known = pipeline.learn(list(sample.history))
     trained = pipeline.train()
     assert learned > 1000
+    assert known == 0
     assert trained == learned
 
     report = pipeline.ingest_mail(sample.eml)
