@@ -65,6 +65,8 @@ class PolicySettings(_Section):
     gift_accounts: tuple[str, ...] = ("7420", "7430")
     representation_accounts: tuple[str, ...] = ("7350", "7360")
     fixed_asset_accounts: tuple[str, ...] = ("1200", "1250", "1270", "1280")
+    # Word beginnings in a title that mark a likely gift, whatever account the model suggests.
+    gift_words: tuple[str, ...] = ("gave", "geschenk", "gift")
 
 
 class ExportSettings(_Section):

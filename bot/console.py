@@ -12,6 +12,7 @@ from bot.masterdata import MasterData
 from bot.pipeline import ItemOutcome, RunReport
 from bot.policy import CONTROLLERS
 from bot.ports import QuestionRequest
+from bot.reconcile import Reconciliation
 
 TITLE_WIDTH = 38
 
@@ -78,7 +79,7 @@ class PrintingAsker:
         top = question.suggestions[0] if question.suggestions else None
         proposal = f"{top.allocation.label()} ({_.percent(top.confidence)})" if top else "?"
         line = f"  - {shorten(question.item.title):{TITLE_WIDTH}}  {_.money(question.amount_nok):>14}  → {proposal}"
-        if question.kind == "approval" and question.reason:
+        if question.reason and (question.kind == "approval" or question.person == CONTROLLERS):
             line += f" [{_(question.reason)}]"
         if top and top.reasons:
             reason = top.reasons[0]
@@ -157,8 +158,32 @@ def print_run(report: RunReport, master: MasterData, translator: Translator, *, 
         asker.flush()
     for label, value in summary_rows(report, translator):
         out.write(f"{label}: {value}\n")
+    if report.reconciliation is not None:
+        print_open_lines(report.reconciliation, translator, out)
     files = sorted({external_id.split("#", 1)[0] for external_id in exported})
     out.write(_("Vouchers exported: {count}", count=len(exported)) + (f" ({', '.join(files)})" if files else "") + "\n")
+
+
+LISTED_OPEN_LINES = 10  # enough to act on; the rest are counted
+
+
+def print_open_lines(reconciliation: Reconciliation, translator: Translator, out: TextIO) -> None:
+    """List the Amazon card lines and shipments that reconciliation could not pair, for the controller."""
+    _ = translator
+    charges = [f"{_.date(c.date)}  {c.description}  {_.money(c.amount)}" for c in reconciliation.unmatched_charges]
+    shipments = [
+        f"{_.date(s.charged_on)}  {s.order_id}  {_.money(s.total, s.currency)}"
+        for s in reconciliation.unmatched_shipments
+    ]
+    for heading, lines in ((_("Amazon card lines still without items"), charges),
+                           (_("Shipments still without a card line"), shipments)):
+        if not lines:
+            continue
+        out.write(f"{heading}:\n")
+        for line in lines[:LISTED_OPEN_LINES]:
+            out.write(f"  - {line}\n")
+        if len(lines) > LISTED_OPEN_LINES:
+            out.write("  " + _("… and {count} more", count=len(lines) - LISTED_OPEN_LINES) + "\n")
 
 
 def summary_rows(report: RunReport, translator: Translator) -> list[tuple[str, str]]:

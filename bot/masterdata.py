@@ -133,7 +133,14 @@ def load_master_data(path: Path) -> MasterData:
     except OSError as exc:
         raise InputError(path, N_("cannot read the file: {reason}"),
                          fix=N_("set master_data in the config to a readable file"), reason=exc.strerror) from None
-    return parse_master_data(raw, path)
+    data = parse_master_data(raw, path)
+    for table, entries in (("cost_centers", data.cost_centers), ("accounts", data.accounts),
+                           ("tax_codes", data.tax_codes)):
+        if not entries:
+            # Without these nothing can be booked; an empty table is a file that was not filled in.
+            raise InputError(path, N_("the table [[{table}]] is empty or missing"),
+                             fix=N_("add at least one entry to [[{table}]]"), table=table)
+    return data
 
 
 def parse_master_data(raw: dict[str, Any], path: Path) -> MasterData:

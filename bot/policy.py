@@ -6,7 +6,9 @@ The rules, in order:
    controllers, since nobody else can book it.
 2. An item at or above the review threshold, or a tax-sensitive one (a gift,
    representation, or a fixed asset to capitalize), always needs a
-   manager's approval, whatever the confidence. The account of an unsure
+   manager's approval, whatever the confidence; so does an item whose title
+   reads like a gift (configured words), because a model that takes a gift
+   box for catering would otherwise book it silently. The account of an unsure
    suggestion does not make an item tax-sensitive, because the person asked
    decides the account. The approver is the requester's manager; a
    requester without one (or unknown to master data) goes to the
@@ -20,6 +22,7 @@ The rules, in order:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
@@ -53,6 +56,8 @@ def route(item: ReportItem, amount_nok: Decimal, top: Suggestion | None,
     # NOTE: whoever later answers a question picks the account; that answer must go through
     # route() again so that a gift or an asset chosen then still needs the approval.
     sensitive = _tax_sensitive(top if confident else None, amount_nok / max(item.quantity, 1), policy)
+    if not sensitive and _looks_like_gift(item.title, policy.gift_words):
+        sensitive = N_("the title suggests a gift")
     if amount_nok >= policy.review_threshold or sensitive:
         approver = requester.manager if requester and requester.manager else CONTROLLERS
         reason = sensitive or N_("at or above the review threshold")
@@ -82,6 +87,14 @@ def missing_codes(allocation: Allocation, master: MasterData) -> list[tuple[str,
     if allocation.tax_code and allocation.tax_code not in master.tax_codes:
         missing.append((N_("VAT code {code} is not in master data"), allocation.tax_code))
     return missing
+
+
+def _looks_like_gift(title: str, words: tuple[str, ...]) -> bool:
+    """Return whether a word of the title starts like one of ``words``, ignoring case."""
+    if not words:
+        return False
+    pattern = r"\b(" + "|".join(re.escape(word.lower()) for word in words) + ")"
+    return re.search(pattern, title.lower()) is not None
 
 
 def _tax_sensitive(top: Suggestion | None, unit_price_nok: Decimal, policy: PolicySettings) -> str:

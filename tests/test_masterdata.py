@@ -370,3 +370,14 @@ def test_missing_file(tmp_path):
 
     assert str(path) in str(caught.value)
     assert "not found" in str(caught.value)
+
+
+def test_empty_file_rejected(tmp_path):
+    path = tmp_path / "stamdata.toml"
+    path.write_text("", encoding="utf-8")
+
+    with pytest.raises(InputError) as caught:
+        load_master_data(path)
+
+    assert "stamdata.toml" in str(caught.value)
+    assert "[[cost_centers]] is empty or missing" in str(caught.value)

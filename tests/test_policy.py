@@ -210,3 +210,23 @@ def test_unsure_gift_account_is_asked_not_approved():
 
     assert decision.action == "ask"
     assert decision.person == "ola.hansen@example.no"
+
+
+@pytest.mark.parametrize("title", ["Marsipan gaveeske 500 g", "Lindt Geschenkbox Pralinen", "Wine gift set, 3 pieces"])
+def test_gift_title_needs_approval(title):
+    gift = ReportItem(
+        source="orders.csv", line=2, order_id="302-1111111-1111111", order_date=date(2026, 12, 1),
+        currency="NOK", title=title, quantity=1, unit_price=Decimal("450.00"), net_total=Decimal("450.00"),
+        account_user_email="ola.hansen@example.no",
+    )
+
+    decision = route(gift, Decimal("450.00"), suggestion(0.99), MASTER, POLICY)
+
+    assert decision.action == "approve"
+    assert decision.reason == "the title suggests a gift"
+
+
+def test_ordinary_title_not_a_gift():
+    decision = route(item(), Decimal("450.00"), suggestion(0.99), MASTER, POLICY)
+
+    assert decision.action == "book"
