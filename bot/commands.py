@@ -7,7 +7,10 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from bot.config import Settings
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from bot.config import Settings, secret
 from bot.console import PrintingAsker, ProgressPrinter, print_run
 from bot.errors import ConfigError, InputError, UsageError
 from bot.i18n import N_, Translator
@@ -18,7 +21,7 @@ from bot.store.database import InvalidStoreUrl, Store
 from bot.store.masterdata_sync import sync_master_data
 from bot.store.repository import verify_audit_chain
 from bot.vouchers import post_allocations
-from connectors.file_export import FileExporter
+from connectors.file_export import FileExporter, exported_files
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +39,18 @@ def build_pipeline(settings: Settings, *, asker: Asker | None = None, poster: Vo
     # Imported here because loading spaCy and scikit-learn takes seconds that post and audit do not need.
     from bot.nlp.classifier import Classifier
 
+    from bot.nlp.rules import KeywordRule, check_rules
+
+    rules = [KeywordRule(keywords=rule.keywords, unspsc_prefix=rule.unspsc_prefix, cost_center=rule.cost_center,
+                         project=rule.project, account=rule.account, tax_code=rule.tax_code)
+             for rule in settings.rules]
     try:
-        classifier = Classifier(master, _rules(settings))
+        check_rules(rules, master)
     except ValueError as exc:
         raise ConfigError(settings_file(settings), N_("invalid rule: {reason}"), location=N_("key {key}"),
                           fix=N_("correct the [[rules]] entry against the master data"),
                           key="rules", reason=str(exc)) from None
+    classifier = Classifier(master, rules)
     return Pipeline(settings, store, master, classifier,
                     asker or PrintingAsker(master, translator),
                     poster or FileExporter(settings.export.export_dir),
@@ -82,16 +91,14 @@ def ingest_inbox(pipeline: Pipeline, inbox: Path) -> RunReport:
             part = pipeline.ingest_mail(path)
         except InputError as exc:
             log.error("message %s failed: %s", path.name, exc)
-            pipeline.record_rejection(path, exc)
-            move_message(path, inbox / "failed")
+            pipeline.record_rejection(move_message(path, inbox / "failed"), exc)
             continue
         except Exception as exc:
             # One unexpected fault must not stop the inbox: the message is kept for a person to look at.
             log.exception("message %s failed unexpectedly", path.name)
-            pipeline.record_rejection(path, InputError(path.name, N_("unexpected error: {reason}"),
-                                                       fix=N_("report this to the allocbot operators"),
-                                                       reason=str(exc)))
-            move_message(path, inbox / "failed")
+            error = InputError(path.name, N_("unexpected error: {reason}"),
+                               fix=N_("report this to the allocbot operators"), reason=str(exc))
+            pipeline.record_rejection(move_message(path, inbox / "failed"), error)
             continue
         move_message(path, inbox / "processed")
         report.add(part)
@@ -114,7 +121,7 @@ def post(settings: Settings) -> int:
     translator = Translator(settings.language)
     store = open_store(settings)
     exported = post_allocations(store, FileExporter(settings.export.export_dir), settings.export.card_account)
-    files = sorted({external_id.split("#", 1)[0] for external_id in exported})
+    files = exported_files(exported)
     print(translator("Exported {count} vouchers.", count=len(exported)) + (f" ({', '.join(files)})" if files else ""))
     return 0
 
@@ -139,13 +146,27 @@ def demo(settings: Settings, *, language: str | None, workspace: Path | None, se
 def open_store(settings: Settings) -> Store:
     """Open and migrate the configured database; an unusable URL is a configuration error."""
     try:
-        store = Store(settings.store.url)
+        store = Store(_store_url(settings))
     except InvalidStoreUrl as exc:
         raise ConfigError(settings_file(settings), N_("invalid database URL: {reason}"), location=N_("key {key}"),
                           fix=N_("see config.example.toml for the expected value"),
                           key="store.url", reason=str(exc)) from None
     store.migrate()
     return store
+
+
+def _store_url(settings: Settings) -> str:
+    """Return store.url with the password from ALLOCBOT_DB_PASSWORD when the URL has none."""
+    password = secret("store_password")
+    if not password:
+        return settings.store.url
+    try:
+        url = make_url(settings.store.url)
+    except ArgumentError:
+        return settings.store.url  # Store reports the unusable URL
+    if url.password is not None:
+        return settings.store.url
+    return url.set(password=password).render_as_string(hide_password=False)
 
 
 def _require_files(files: Sequence[Path], pattern: str) -> None:
@@ -173,11 +194,3 @@ def _master_data(settings: Settings) -> MasterData:
         fix = (exc.fix, N_("the file is set by master_data in {settings_file}")) if exc.fix else None
         raise ConfigError(settings.master_data.resolve(), exc.message, location=exc.location, fix=fix,
                           settings_file=settings_file(settings), **exc.params) from None
-
-
-def _rules(settings: Settings) -> list:
-    from bot.nlp.rules import KeywordRule
-
-    return [KeywordRule(keywords=rule.keywords, unspsc_prefix=rule.unspsc_prefix, cost_center=rule.cost_center,
-                        project=rule.project, account=rule.account, tax_code=rule.tax_code)
-            for rule in settings.rules]

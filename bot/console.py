@@ -1,4 +1,4 @@
-"""What the command line prints: progress, questions in place of Slack, and the run's table and totals."""
+"""Command-line output: progress, questions in place of Slack, and the run's table and totals."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from bot.pipeline import ItemOutcome, RunReport
 from bot.policy import CONTROLLERS
 from bot.ports import QuestionRequest
 from bot.reconcile import Reconciliation
+from connectors.file_export import exported_files
 
 TITLE_WIDTH = 38
 
@@ -74,7 +75,7 @@ class PrintingAsker:
             self.out.write("\n")
 
     def _line(self, question: QuestionRequest) -> str:
-        """One item: title, amount, the top suggestion and its first reason."""
+        """Format one item: title, amount, the top suggestion and its first reason."""
         _ = self.translator
         top = question.suggestions[0] if question.suggestions else None
         proposal = f"{top.allocation.label()} ({_.percent(top.confidence)})" if top else "?"
@@ -160,7 +161,7 @@ def print_run(report: RunReport, master: MasterData, translator: Translator, *, 
         out.write(f"{label}: {value}\n")
     if report.reconciliation is not None:
         print_open_lines(report.reconciliation, translator, out)
-    files = sorted({external_id.split("#", 1)[0] for external_id in exported})
+    files = exported_files(exported)
     out.write(_("Vouchers exported: {count}", count=len(exported)) + (f" ({', '.join(files)})" if files else "") + "\n")
 
 

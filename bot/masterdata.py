@@ -9,13 +9,14 @@ key that is wrong.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 from bot.errors import InputError
+from bot.records import Allocation
 from bot.i18n import N_
 
 ROLES = ("employee", "manager", "project_lead", "controller", "field_technician")
@@ -112,6 +113,14 @@ class MasterData:
         if not email:
             return None
         return self.employees.get(email.strip().lower())
+
+    def with_default_tax_code(self, allocation: Allocation) -> Allocation:
+        """Fill an empty VAT code from the account's default; it stays empty when the account has none."""
+        if allocation.tax_code:
+            return allocation
+        account = self.accounts.get(allocation.account)
+        default = account.default_tax_code if account and account.default_tax_code else ""
+        return replace(allocation, tax_code=default)
 
     def projects_led_by(self, email: str) -> list[Project]:
         return [p for p in self.projects.values() if p.lead == email.lower()]

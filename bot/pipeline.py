@@ -12,9 +12,10 @@ half-written behind.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -29,7 +30,7 @@ from bot.masterdata import MasterData
 from bot.policy import Decision, missing_codes, route
 from bot.ports import Asker, QuestionRequest, VoucherPoster
 from bot.reconcile import Reconciliation, reconcile
-from bot.records import Allocation, ReportItem, Statement, Suggestion
+from bot.records import BOT_ACTOR, ReportItem, Statement, Suggestion
 from bot.store import queries
 from bot.store.database import Store
 from bot.store.repository import (
@@ -51,8 +52,6 @@ if TYPE_CHECKING:
     from bot.nlp.classifier import Classifier
 
 log = logging.getLogger(__name__)
-
-BOT_ACTOR = "allocbot"
 
 Progress = Callable[[str, int, int], None]
 
@@ -119,7 +118,7 @@ class Pipeline:
                 rows, duplicates = add_report_items(session, document, items)
                 known += duplicates
                 # Rows come back without their input records; the line number is unique within one file.
-                labels = {item.line: self._complete(item.labels) for item in items}
+                labels = {item.line: self.master.with_default_tax_code(item.labels) for item in items}
                 for row in rows:
                     queries.add_example(session, row.id, labels[row.line], source="history")
                 added += len(rows)
@@ -129,10 +128,11 @@ class Pipeline:
         return added, known
 
     def train(self) -> int:
-        """Fit the classifier on all history and human decisions in the store.
+        """Fit the classifier on all training labels in the store.
 
-        Human decisions are also handed to the classifier's memory, where
-        they outrank older history at once, as they did when they were made.
+        Labels from human decisions are also handed to the classifier's
+        memory, where they outrank older history at once, as they did when
+        they were made.
         """
         with self.store.session() as session:
             examples = queries.training_examples(session)
@@ -193,10 +193,13 @@ class Pipeline:
         return report
 
     def record_rejection(self, path: Path, error: InputError) -> None:
-        """Audit a message or file that could not be taken in; the file itself is kept by the caller."""
+        """Audit a message or file that could not be taken in, under its name and hash where it is kept now."""
+        data = {"error": error.describe(), "path": str(path)}
+        if path.is_file():
+            data["sha256"] = _sha256(path)
         with self.store.session() as session:
             audit(session, actor=BOT_ACTOR, action="document_rejected", subject_type="file",
-                  subject_id=path.name, data={"error": error.describe()})
+                  subject_id=path.name, data=data)
 
     # -- processing ---------------------------------------------------------
 
@@ -246,11 +249,13 @@ class Pipeline:
         suggestions = tuple(self.classifier.suggest(item, top=3))
         save_suggestions(session, item_id, suggestions, self.classifier.version)
         top = suggestions[0] if suggestions else None
+        if top is not None:
+            # Routed and booked with the VAT code that would be posted, so both see the same allocation.
+            top = replace(top, allocation=self.master.with_default_tax_code(top.allocation))
         decision = route(item, amount, top, self.master, self.settings.policy)
 
         if decision.action == "book" and top is not None:
-            decide(session, item_id, [(self._complete(top.allocation), amount)],
-                   decided_by=BOT_ACTOR, source="auto")
+            decide(session, item_id, [(top.allocation, amount)], decided_by=BOT_ACTOR, source="auto")
             action = "allocated_automatically"
         else:
             kind = "approval" if decision.action == "approve" else "question"
@@ -265,16 +270,6 @@ class Pipeline:
                                     for s in suggestions]})
         return ItemOutcome(item_id, item, charged_on, amount, suggestions, decision)
 
-    def _complete(self, allocation: Allocation | None) -> Allocation:
-        """Fill an empty VAT code from the account's default."""
-        if allocation is None:
-            raise ValueError("labeled item without allocation")
-        if allocation.tax_code:
-            return allocation
-        account = self.master.accounts.get(allocation.account)
-        default = account.default_tax_code if account and account.default_tax_code else "0"
-        return Allocation(allocation.cost_center, allocation.project, allocation.account, default)
-
     def _parse_labeled(self, path: Path) -> list[ReportItem]:
         content = parse_document(path)
         if isinstance(content, Statement):
@@ -286,7 +281,7 @@ class Pipeline:
                              fix=N_("fill in Cost Center and GL Code on every row of labeled history"),
                              row=unlabeled[0].line)
         for item in content:
-            missing = missing_codes(self._complete(item.labels), self.master)
+            missing = missing_codes(self.master.with_default_tax_code(item.labels), self.master)
             if missing:
                 # Only the first missing code is named; a rerun names the next.
                 message, code = missing[0]
@@ -337,8 +332,6 @@ def _check_cents(path: Path, content: list[ReportItem] | Statement) -> None:
 
 
 def _sha256(path: Path) -> str:
-    import hashlib
-
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 

@@ -84,7 +84,9 @@ def missing_codes(allocation: Allocation, master: MasterData) -> list[tuple[str,
         missing.append((N_("project {code} is not in master data"), allocation.project))
     if allocation.account not in master.accounts:
         missing.append((N_("account {code} is not in master data"), allocation.account))
-    if allocation.tax_code and allocation.tax_code not in master.tax_codes:
+    if not allocation.tax_code:
+        missing.append((N_("no VAT code: the account {code} has no default_tax_code"), allocation.account))
+    elif allocation.tax_code not in master.tax_codes:
         missing.append((N_("VAT code {code} is not in master data"), allocation.tax_code))
     return missing
 

@@ -1,8 +1,8 @@
 """The two interfaces through which the core reaches people and the ERP.
 
-``service.py`` and the demo wire them to real implementations (Slack, an ERP
-connector) or to printing and file versions, so the core never imports
-slack_bolt or an ERP client.
+The command line and the demo wire them to printing and file versions;
+the Slack app and the ERP connectors will plug in the same way, so the core
+never imports slack_bolt or an ERP client.
 """
 
 from __future__ import annotations

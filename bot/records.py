@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+BOT_ACTOR = "allocbot"  # the actor of automatic decisions in the audit log
+
 
 @dataclass(frozen=True)
 class Allocation:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlmodel import Session, col, select
 
 from bot.ports import Voucher, VoucherLine, VoucherPoster
+from bot.records import BOT_ACTOR
 from bot.store.database import Store
 from bot.store.models import AllocationRow, CardTransaction
 from bot.store.repository import audit, record_posting, unposted_allocations
@@ -70,7 +71,7 @@ def post_allocations(store: Store, poster: VoucherPoster, card_account: str) -> 
         for allocation, voucher, external_id in zip(allocations, vouchers, external_ids):
             record_posting(session, allocation.id, connector=poster.name, voucher_number=voucher.number,
                            external_id=external_id)
-            audit(session, actor="allocbot", action="posted", subject_type="allocation",
+            audit(session, actor=BOT_ACTOR, action="posted", subject_type="allocation",
                   subject_id=str(allocation.id),
                   data={"voucher": voucher.number, "connector": poster.name, "external_id": external_id})
     log.info("posted %d vouchers with connector %s", len(vouchers), poster.name)

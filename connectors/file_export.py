@@ -148,3 +148,8 @@ def _rows(voucher: Voucher) -> list[list[str]]:
          f"{line.amount:.2f}", "NOK", line.description, voucher.reference]
         for line in voucher.lines
     ]
+
+
+def exported_files(external_ids: Sequence[str]) -> list[str]:
+    """Return the file names, sorted and once each, behind this connector's external ids."""
+    return sorted({external_id.split("#", 1)[0] for external_id in external_ids})

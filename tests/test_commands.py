@@ -147,3 +147,16 @@ def test_bad_store_url_is_config_error(tmp_path):
     assert status == 2
     assert "store.url" in err
     assert "hemmelig" not in err
+
+
+def test_store_password_from_environment(monkeypatch):
+    from sqlalchemy.engine import make_url
+
+    from bot.commands import _store_url
+    from bot.config import Settings, StoreSettings
+
+    monkeypatch.setenv("ALLOCBOT_DB_PASSWORD", "hemmelig")
+    settings = Settings(store=StoreSettings(url="postgresql+psycopg2://allocbot@127.0.0.1:5432/allocbot"))
+
+    assert make_url(_store_url(settings)).password == "hemmelig"
+    assert "hemmelig" not in Settings.model_dump_json(settings)

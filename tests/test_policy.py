@@ -230,3 +230,12 @@ def test_ordinary_title_not_a_gift():
     decision = route(item(), Decimal("450.00"), suggestion(0.99), MASTER, POLICY)
 
     assert decision.action == "book"
+
+
+def test_missing_vat_code_goes_to_controllers():
+    suggestion_without_vat = Suggestion(Allocation("600", None, "6540", ""), 0.99)
+
+    decision = route(item(), Decimal("450.00"), suggestion_without_vat, MASTER, POLICY)
+
+    assert decision.action == "ask"
+    assert decision.person == CONTROLLERS

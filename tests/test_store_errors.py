@@ -18,8 +18,15 @@ def test_text_that_is_no_url_rejected():
     with pytest.raises(InvalidStoreUrl) as caught:
         Store("not a url")
 
-    assert "'not a url'" in str(caught.value)
+    assert "is not a database URL" in str(caught.value)
     assert "sqlite:///" in str(caught.value)
+
+
+def test_mistyped_url_hides_password():
+    with pytest.raises(InvalidStoreUrl) as caught:
+        Store("postgresql+psycopg2//allocbot:hemmelig@127.0.0.1/allocbot")
+
+    assert "hemmelig" not in str(caught.value)
 
 
 def test_unsupported_database_rejected():

@@ -8,8 +8,8 @@ Windows-1252 with ``;``; the bank's XLSX has typed cells.
 
 Sign convention of `CardCharge.amount`: an ``Ut`` amount is a purchase and
 stays positive. An ``Inn`` amount that is not a payment of the card invoice
-is a refund and becomes a negative charge, so reconciliation can net it
-against the purchase it reverses. This layout prints no total, so
+is a refund and becomes a negative charge, which reconciliation lists as
+a refund for the controller. This layout prints no total, so
 `Statement.stated_total` is None.
 """
 

@@ -372,8 +372,11 @@ class TrainingLabel(StoreModel, table=True):
     """The true allocation of an item, kept as a training example for the classifier.
 
     Labeled history lives here rather than in ``allocation`` because it was
-    booked elsewhere already and must never be posted again. Every human
-    decision adds a row too, so the next training run learns from it.
+    booked elsewhere already and must never be posted again. Human decisions
+    are meant to add rows with source "human".
+
+    NOTE: nothing writes "human" rows yet, because no one can answer a
+    question before the Slack app exists.
     """
 
     __tablename__ = "training_label"
