@@ -25,7 +25,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Sequence
 
-from bot.errors import AllocbotError
+from bot.errors import InputError
+from bot.i18n import N_
 from bot.ports import Voucher
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,9 @@ class FileExporter:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
-            raise ExportError(self.directory, f"cannot create the export folder: {exc.strerror}",
-                              fix="set export.export_dir to a folder allocbot may write to") from None
+            raise ExportError(self.directory, N_("cannot create the export folder: {reason}"),
+                              fix=N_("set export.export_dir to a folder allocbot may write to"),
+                              reason=exc.strerror) from None
 
         with (self.directory / ".export.lock").open("w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -100,10 +102,10 @@ class FileExporter:
             return
         name, rows = exported[voucher.number]
         if rows != _rows(voucher):
-            raise ExportError(self.directory / name,
-                              f"voucher {voucher.number} is already there with other lines",
-                              fix="the export folder holds another database's vouchers; "
-                                  "set export.export_dir to a folder of this database's own")
+            raise ExportError(self.directory / name, N_("voucher {number} is already there with other lines"),
+                              fix=N_("the export folder holds another database's vouchers; "
+                                     "set export.export_dir to a folder of this database's own"),
+                              number=voucher.number)
 
     def _write(self, vouchers: Sequence[Voucher]) -> Path:
         path = self._new_path()
@@ -133,11 +135,8 @@ class FileExporter:
         return path
 
 
-class ExportError(AllocbotError):
+class ExportError(InputError):
     """The export folder cannot take the vouchers; nothing was written."""
-
-    def __init__(self, path: Path, message: str, *, fix: str):
-        super().__init__(f"{path}: {message} ({fix})")
 
 
 def _rows(voucher: Voucher) -> list[list[str]]:

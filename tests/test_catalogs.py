@@ -10,6 +10,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
 import bot
+import connectors
 
 PACKAGE = Path(bot.__file__).parent
 KEYWORDS = {"_": None, "N_": None, "translator": None}
@@ -34,12 +35,18 @@ def norwegian_catalog() -> dict[str, str]:
 
 
 def used_messages() -> set[str]:
-    """Messages marked in the application outside bot/nlp, which keeps its own catalog."""
-    return {
+    """Messages marked in bot/ outside bot/nlp, which keeps its own catalog, and in connectors/."""
+    in_bot = {
         message
         for filename, _, message, *_ in extract_from_dir(PACKAGE, keywords=KEYWORDS)
         if not filename.startswith("nlp/") and isinstance(message, str)
     }
+    in_connectors = {
+        message
+        for _, _, message, *_ in extract_from_dir(Path(connectors.__file__).parent, keywords=KEYWORDS)
+        if isinstance(message, str)
+    }
+    return in_bot | in_connectors
 
 
 def test_every_used_message_translated():

@@ -16,7 +16,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session
 
-from bot.errors import AllocbotError
+from bot.errors import InputError
+from bot.i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ class InvalidStoreUrl(ValueError):
     """The database URL cannot be parsed or names a database other than SQLite or PostgreSQL."""
 
 
-class StoreUnavailable(AllocbotError):
+class StoreUnavailable(InputError):
     """The database cannot be reached or opened; the message names it without its password."""
 
 
@@ -59,7 +60,9 @@ class Store:
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreUnavailable(f"cannot create the database folder {folder}: {exc.strerror}") from None
+                raise StoreUnavailable(folder, N_("cannot create the database folder: {reason}"),
+                                       fix=N_("check store.url and the folder's permissions"),
+                                       reason=exc.strerror) from None
 
         self.engine = create_engine(self.url)
         if backend == "sqlite":
@@ -75,8 +78,9 @@ class Store:
                 command.upgrade(config, "head")
         except OperationalError as exc:
             log.error("cannot open database %s: %s", self.display_url, exc.orig)
-            raise StoreUnavailable(f"cannot open the database {self.display_url}: {str(exc.orig).strip()} "
-                                   "(check store.url and that the database server runs)") from None
+            raise StoreUnavailable(self.display_url, N_("cannot open the database: {reason}"),
+                                   fix=N_("check store.url and that the database server runs"),
+                                   reason=str(exc.orig).strip()) from None
         log.info("Database %s is at the newest schema", self.display_url)
 
     @contextmanager
