@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -23,6 +22,7 @@ from pydantic_core import ErrorDetails
 
 from bot.errors import ConfigError
 from bot.i18n import N_
+from bot.tomlfile import read_toml
 
 DEFAULT_CONFIG = Path("config.toml")
 
@@ -115,17 +115,7 @@ def load_settings(path: Path | None = None) -> Settings:
                               fix=N_("pass an existing file to --config or copy config.example.toml"))
         return Settings()
 
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(path, N_("invalid TOML: {reason}"), fix=N_("correct the TOML syntax"),
-                          reason=str(exc)) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(path, N_("invalid UTF-8 at byte {offset}"), fix=N_("save the file as UTF-8"),
-                          offset=exc.start) from None
-    except OSError as exc:
-        raise ConfigError(path, N_("cannot read the file: {reason}"),
-                          fix=N_("pass a readable file to --config"), reason=exc.strerror) from None
+    raw = read_toml(path, ConfigError, unreadable_fix=N_("pass a readable file to --config"))
 
     if "source" in raw:
         raise ConfigError(path, N_("unknown key {value}"), location=KEY_LOCATION, fix=UNKNOWN_KEY_FIX,

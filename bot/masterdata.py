@@ -8,7 +8,6 @@ key that is wrong.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -16,8 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.errors import InputError
-from bot.records import Allocation
 from bot.i18n import N_
+from bot.records import Allocation
+from bot.tomlfile import read_toml
 
 ROLES = ("employee", "manager", "project_lead", "controller", "field_technician")
 LOCATION_KINDS = ("office", "warehouse", "customer", "event")
@@ -128,20 +128,7 @@ class MasterData:
 
 def load_master_data(path: Path) -> MasterData:
     """Read and check a master data TOML file; raise InputError naming the fault."""
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(path, N_("file not found"),
-                         fix=N_("check the path of the master data file")) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(path, N_("invalid TOML: {reason}"), fix=N_("correct the TOML syntax"),
-                         reason=str(exc)) from None
-    except UnicodeDecodeError as exc:
-        raise InputError(path, N_("invalid UTF-8 at byte {offset}"), fix=N_("save the file as UTF-8"),
-                         offset=exc.start) from None
-    except OSError as exc:
-        raise InputError(path, N_("cannot read the file: {reason}"),
-                         fix=N_("set master_data in the config to a readable file"), reason=exc.strerror) from None
+    raw = read_toml(path, InputError, unreadable_fix=N_("check the path of the master data file"))
     data = parse_master_data(raw, path)
     for table, entries in (("cost_centers", data.cost_centers), ("accounts", data.accounts),
                            ("tax_codes", data.tax_codes)):

@@ -19,7 +19,7 @@ BOT_ACTOR = "allocbot"  # the actor of automatic decisions in the audit log
 
 @dataclass(frozen=True)
 class Allocation:
-    """Where one item (or one split line of it) is booked."""
+    """The booking target of one item, or of one split line of it."""
 
     cost_center: str
     project: str | None
@@ -36,7 +36,7 @@ class ReportItem:
     """One row of an Amazon Business order report: one item of one shipment.
 
     Order-level columns repeat on every row of an order in the real report;
-    only the columns the flow uses are kept here. ``labels`` holds the
+    only the columns the flow uses are kept here. ``labels`` contains the
     allocation columns (``Cost Center``, ``Project Code``, ``GL Code``,
     ``Tax Code``) when the report carries them, as in labeled history.
     """
@@ -126,7 +126,7 @@ class Reason:
 
 @dataclass(frozen=True)
 class Suggestion:
-    """One ranked answer of the classifier with its probability."""
+    """One ranked suggestion of the classifier with its probability."""
 
     allocation: Allocation
     confidence: float
