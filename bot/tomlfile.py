@@ -1,4 +1,4 @@
-"""Reading a TOML file that a person wrote, with errors that say what to fix."""
+"""TOML files that people write, read with errors that name the fault and the fix."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from bot.i18n import N_
 def read_toml(path: Path, error: type[InputError], *, unreadable_fix: str) -> dict[str, Any]:
     """Parse ``path`` as UTF-8 TOML; raise ``error`` naming the file and the fault.
 
-    ``unreadable_fix`` is the catalog message that tells how to point the
-    program at a readable file, which differs between the callers.
+    ``unreadable_fix`` is the catalog message with the fix for a missing or
+    unreadable file, because each caller names its file in another setting.
     """
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
