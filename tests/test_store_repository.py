@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -152,9 +153,9 @@ def test_report_sent_twice_stores_items_once(store):
     assert len(stored) == 3
     assert duplicates == 0
     assert [row.item_key for row in stored] == [
-        "114-3941689-8772232:PAY-71:B0BQLLB61B:1",
-        "114-3941689-8772232:PAY-71:B07KXQ9YQ4:1",
-        "114-3941689-8772232:PAY-71:B07KXQ9YQ4:2",
+        "114-3941689-8772232:B0BQLLB61B:1",
+        "114-3941689-8772232:B07KXQ9YQ4:1",
+        "114-3941689-8772232:B07KXQ9YQ4:2",
     ]
 
     with store.session() as session:
@@ -173,6 +174,24 @@ def test_report_sent_twice_stores_items_once(store):
     assert hub.net_total == Decimal("698.00")
     assert hub.custom_fields == {"Cost Center": "400"}
     assert hub.state == "new"
+
+
+def test_later_report_fills_payment_reference(store):
+    uncharged = tuple(replace(item, payment_reference=None) for item in REPORT)
+    with store.session() as session:
+        early = add_document(session, kind="order_report", filename="ordrer-tidlig.csv", sha256=_sha(5))
+        add_report_items(session, early, uncharged)
+
+    with store.session() as session:
+        late = add_document(session, kind="order_report", filename="ordrer-sen.csv", sha256=_sha(6))
+        stored, duplicates = add_report_items(session, late, REPORT)
+
+    assert stored == []
+    assert duplicates == 3
+    with store.session() as session:
+        references = {row.payment_reference for row in session.exec(select(AmazonItem)).all()}
+        assert _count(session, AmazonItem) == 3
+    assert references == {"PAY-71"}
 
 
 def test_statement_as_csv_and_pdf_stores_charges_once(store):

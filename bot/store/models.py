@@ -205,9 +205,9 @@ class AmazonItem(StoreModel, table=True):
     ``unit_price``, ``net_total`` and ``item_tax`` are in ``currency``.
     ``amount_nok`` is the item's share of the card charge in NOK. It is set
     by reconciliation, and every decision splits exactly this amount.
-    ``item_key`` is the order id, payment reference, ASIN and the occurrence
-    number of that combination within its report, so a report that is sent
-    again, or overlaps an earlier one, adds no item twice.
+    ``item_key`` is the order id, ASIN and the occurrence number of that
+    pair within its report, so a report that is sent again, or overlaps an
+    earlier one, adds no item twice.
     """
 
     __tablename__ = "amazon_item"

@@ -170,25 +170,29 @@ def add_report_items(
     """Store the items of an order report and return the new rows and the number skipped as stored before.
 
     An item counts as stored before when an earlier report had an item with
-    the same order id, payment reference and ASIN at the same occurrence
-    number, so overlapping reports add each item once.
+    the same order id and ASIN at the same occurrence number, so overlapping
+    reports add each item once. The payment reference is left out of that
+    key because a report exported before Amazon charged a shipment has none;
+    a later report fills it in on the stored item while the item is still new.
     """
     order_row_ids: dict[str, int] = {}
     occurrences: Counter[str] = Counter()
     stored: list[AmazonItem] = []
 
     for item in items:
-        identity = f"{item.order_id}:{item.payment_reference or '-'}:{item.asin or '-'}"
+        identity = f"{item.order_id}:{item.asin or '-'}"
         occurrences[identity] += 1
+        item_key = f"{identity}:{occurrences[identity]}"
 
         if item.order_id not in order_row_ids:
             order_row_ids[item.order_id] = _order_row_id(session, item)
 
-        row = _insert_unless_taken(
-            session, _item_row(item, document, order_row_ids[item.order_id], f"{identity}:{occurrences[identity]}"), "item_key"
-        )
+        row = _insert_unless_taken(session, _item_row(item, document, order_row_ids[item.order_id], item_key),
+                                   "item_key")
         if row is not None:
             stored.append(row)
+        elif item.payment_reference:
+            _fill_payment(session, item_key, item)
 
     duplicates = len(items) - len(stored)
     log.info("Document %s: stored %d report items, skipped %d stored before", document.id, len(stored), duplicates)
@@ -465,6 +469,24 @@ def _insert_unless_taken(session: Session, row: _Row, unique_column: str) -> _Ro
         .returning(model)
     )
     return session.exec(statement).scalars().first()
+
+
+def _fill_payment(session: Session, item_key: str, item: ReportItem) -> None:
+    """Give a stored item the payment columns it lacked, unless it is linked to a charge already.
+
+    NOTE: when a later report splits one row over two shipments, the stored
+    row keeps its first quantity and the second shipment becomes a new item.
+    """
+    result = session.exec(
+        update(AmazonItem)
+        .where(col(AmazonItem.item_key) == item_key, col(AmazonItem.payment_reference).is_(None),
+               AmazonItem.state == "new", col(AmazonItem.card_transaction_id).is_(None))
+        .values(payment_reference=item.payment_reference, payment_date=item.payment_date,
+                payment_instrument=item.payment_instrument)
+    )
+    if result.rowcount:
+        log.info("Amazon item %s: payment reference %s filled in from a later report", item_key,
+                 item.payment_reference)
 
 
 def _order_row_id(session: Session, item: ReportItem) -> int:
