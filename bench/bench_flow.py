@@ -68,7 +68,7 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="allocbot-bench-") as folder:
             runs.append(run_once(Path(folder), args.store_url, args.seed))
         if args.store_url:
-            break  # the given database now holds the first run's data
+            break  # the given database now contains the first run's data
 
     print(f"python {platform.python_version()}, {platform.machine()}, {_cpu_name()}")
     print(f"{'stage':32} {'median s':>9} {'min s':>7} {'max s':>7}")

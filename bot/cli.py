@@ -1,7 +1,7 @@
 """The ``allocbot`` command.
 
 Exit status: 0 on success, 1 on a failed run, 2 on bad usage or bad
-configuration; errors are printed as one line naming the file and field.
+configuration. Errors are printed as one line naming the file and field.
 """
 
 from __future__ import annotations

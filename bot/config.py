@@ -1,7 +1,7 @@
 """Settings from a TOML file plus secrets from environment variables.
 
 A missing file means the built-in defaults (SQLite under ``./var/``, file
-export, questions printed). Every key is validated on load; a wrong value
+export, questions printed). Every key is validated on load. A wrong value
 raises ConfigError naming the file, the key, the value and what is expected,
 and the command line turns that into exit status 2.
 

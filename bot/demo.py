@@ -1,12 +1,12 @@
 """``allocbot demo``: the whole flow, offline, on a generated sample company.
 
-The demo writes the sample company's files into a workspace folder, learns
-from five labeled months, takes in the forwarded message with November's
-order report and card statement from a local inbox folder, classifies and
-routes every item, prints the questions instead of sending them, exports the
-automatically booked items as vouchers, and scores the suggestions against
-the generator's truth. The workspace stays on disk so the export can be
-opened afterwards.
+The demo writes the sample company's files into a workspace folder and
+learns from five labeled months. It then takes in the forwarded message with
+November's order report and card statement from a local inbox folder, and
+classifies and routes every item. It prints the questions instead of sending
+them, exports the automatically booked items as vouchers, and scores the
+suggestions against the generator's truth. The workspace stays on disk so
+the export can be opened afterwards.
 """
 
 from __future__ import annotations

@@ -29,8 +29,8 @@ class InputError(AllocbotError):
     """A file the bot was given cannot be used.
 
     ``message``, ``location`` and ``fix`` are message ids: ``location`` names
-    the line, page, column or key inside the file, and ``fix`` says what the
-    sender should change. A message given as several ids is joined with ": ",
+    the line, page, column or key inside the file, and ``fix`` is the change the
+    sender should make. A message given as several ids is joined with ": ",
     a fix with "; ". ``params`` fills the placeholders of all of them, and
     ``str()`` gives the English text.
     """

@@ -1,10 +1,10 @@
 """Message catalogs and Norwegian number and date formatting for what users read.
 
 Message ids are the English texts with ``str.format`` placeholders. The
-catalogs are the gettext ``.po`` files under ``bot/locale/<lang>/LC_MESSAGES/``;
-every file in that folder is merged, so each part of the bot keeps its own
+catalogs are the gettext ``.po`` files under ``bot/locale/<lang>/LC_MESSAGES/``.
+Every file in that folder is merged, so each part of the bot keeps its own
 file. They are read with Babel at start-up, which spares a compile step in
-the build; an empty or missing translation falls back to the English id.
+the build. An empty or missing translation falls back to the English id.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Master data: cost centers, projects, accounts, VAT codes, people, events, places.
 
-The TOML keys are fixed because companies keep these files for years; the
+The TOML keys are fixed because companies keep these files for years. The
 loader checks every reference (a project's cost center, an employee's
 manager, an event's project) and reports the file, the table entry and the
 key that is wrong.
@@ -22,8 +22,8 @@ from bot.tomlfile import read_toml
 ROLES = ("employee", "manager", "project_lead", "controller", "field_technician")
 LOCATION_KINDS = ("office", "warehouse", "customer", "event")
 
-# The keys of each table are fixed because companies keep these files for
-# years; an unknown key is most likely a typo that would silently drop data.
+# An unknown key is most likely a typo that would silently drop data, so
+# each table accepts only these keys.
 TABLE_KEYS = {
     "cost_centers": {"code", "name", "description"},
     "projects": {"code", "name", "lead", "cost_center", "customer", "sites", "start", "end"},

@@ -58,7 +58,7 @@ Progress = Callable[[str, int, int], None]
 
 @dataclass(frozen=True)
 class ItemOutcome:
-    """What happened to one item in a processing run."""
+    """The result for one item of a processing run: its amount, suggestions and routing decision."""
 
     item_id: int
     item: ReportItem
@@ -233,8 +233,8 @@ class Pipeline:
                     done += 1
                     self.progress("classify", done, total)
 
-            # Sent inside the transaction: if sending fails, the items stay new and the next run asks again.
-            # A failure after sending but before the commit asks twice, which is the lesser harm.
+            # Sent inside the transaction, so a failed send leaves the items new and the next run sends again.
+            # A failure after sending but before the commit sends the questions twice, the lesser harm.
             self.asker.ask(questions)
         return report
 

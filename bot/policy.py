@@ -53,8 +53,8 @@ def route(item: ReportItem, amount_nok: Decimal, top: Suggestion | None,
         return Decision("ask", CONTROLLERS, N_("suggestion uses codes missing from master data"))
 
     confident = top is not None and top.confidence >= policy.confidence_threshold
-    # NOTE: whoever later answers a question picks the account; that answer must go through
-    # route() again so that a gift or an asset chosen then still needs the approval.
+    # NOTE: the person who answers a question picks the account, so that answer must go
+    # through route() again; a gift or an asset chosen then still needs the approval.
     sensitive = _tax_sensitive(top if confident else None, amount_nok / max(item.quantity, 1), policy)
     if not sensitive and _looks_like_gift(item.title, policy.gift_words):
         sensitive = N_("the title suggests a gift")

@@ -1,7 +1,7 @@
 """The two interfaces through which the core reaches people and the ERP.
 
-The command line and the demo wire them to printing and file versions;
-the Slack app and the ERP connectors will plug in the same way, so the core
+The command line and the demo wire them to printing and file versions. The
+Slack app and the ERP connectors will plug in the same way, so the core
 never imports slack_bolt or an ERP client.
 """
 
@@ -31,8 +31,8 @@ class VoucherLine:
 class Voucher:
     """A balanced voucher for one allocated item.
 
-    ``number`` is the idempotency key: a connector that sees the same number
-    twice must not book twice.
+    ``number`` is the idempotency key: a connector that receives the same
+    number twice must not book it twice.
     """
 
     number: str

@@ -33,13 +33,13 @@ from bot.records import CardCharge, ReportItem
 AMAZON_DESCRIPTOR = re.compile(r"\bAMAZON\b|\bAMZN|AMZNBUSINESS", re.IGNORECASE)
 
 # Issuers book a charge from the day before the payment date up to several
-# days after it (weekends, holidays); a wider window risks pairing equal
+# days after it (weekends, holidays). A wider window risks pairing equal
 # amounts from different weeks.
 DAYS_BEFORE = 2
 DAYS_AFTER = 6
 
 # Amazon and the issuer both round to the cent, so the original amount on
-# the statement equals the report's payment amount exactly in practice; one
+# the statement equals the report's payment amount exactly in practice. One
 # cent absorbs a rounding difference between the two.
 AMOUNT_TOLERANCE = Decimal("0.01")
 

@@ -34,7 +34,7 @@ def build_voucher(allocation: AllocationRow, card_account: str, charged_on: date
     """Turn one approved allocation with its lines, item and order loaded into a voucher.
 
     The voucher is dated on the card line's date, so the credit to the card
-    account falls in the statement's period; without a card line it takes
+    account falls in the statement's period. Without a card line it takes
     the shipment date, else the order date.
     """
     item = allocation.item
@@ -55,8 +55,9 @@ def post_allocations(store: Store, poster: VoucherPoster, card_account: str) -> 
     """Post every approved, unposted allocation in one batch and record the postings.
 
     The postings are recorded in the same transaction that read the
-    allocations; if the connector fails, nothing is recorded and the next
-    run posts the same vouchers again under the same numbers.
+    allocations. If the connector fails, nothing is recorded, and the next
+    run posts the same vouchers again under the same numbers, which the
+    connector recognises and does not book twice.
     """
     with store.session() as session:
         allocations = unposted_allocations(session)

@@ -46,8 +46,8 @@ class Store:
             self.url = make_url(url)
         except ArgumentError:
             # The text may hold a password, so only its scheme part is shown.
-            shown = url.split("//", 1)[0] + "//…" if "//" in url else "the text given"
-            raise InvalidStoreUrl(f"{shown} is not a database URL: use sqlite:///PATH or "
+            masked_url = url.split("//", 1)[0] + "//…" if "//" in url else "the text given"
+            raise InvalidStoreUrl(f"{masked_url} is not a database URL: use sqlite:///PATH or "
                                   "postgresql+psycopg2://USER@HOST:PORT/DATABASE") from None
         self.display_url = self.url.render_as_string(hide_password=True)
 

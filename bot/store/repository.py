@@ -172,8 +172,8 @@ def add_report_items(
     An item counts as stored before when an earlier report had an item with
     the same order id and ASIN at the same occurrence number, so overlapping
     reports add each item once. The payment reference is left out of that
-    key because a report exported before Amazon charged a shipment has none;
-    a later report fills it in on the stored item while the item is still new.
+    key, because a report exported before Amazon charged a shipment has none.
+    A later report fills it in on the stored item while the item is still new.
     """
     order_row_ids: dict[str, int] = {}
     occurrences: Counter[str] = Counter()
@@ -534,7 +534,7 @@ def _charge_identity(charge: CardCharge) -> str:
     """Return booking date, amount and normalised description, the same for a CSV and a PDF line.
 
     NOTE: the card number is not part of it, because the bank CSV layout does
-    not carry one; two cards' statements with the same purchase on the same
+    not carry one. So two cards' statements with the same purchase on the same
     day and at the same amount store that charge once.
     """
     amount = format(charge.amount.normalize(), "f")
