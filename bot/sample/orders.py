@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import random
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from bot.sample.catalog import PRODUCTS
+from bot.sample.catalog import PRODUCTS, Product
 from bot.sample.purchases import Purchase, PurchaseLine
 
 CENT = Decimal("0.01")
@@ -230,9 +231,10 @@ class OrderFactory:
         return digits
 
 
-def price_factors(rng: random.Random, months: list[int]) -> dict[tuple[str, int], float]:
+def price_factors(rng: random.Random, months: list[int],
+                  products: Sequence[Product] = PRODUCTS) -> dict[tuple[str, int], float]:
     """Draw each product's price drift per month, within 4 % of its list price."""
-    return {(product.asin, month): rng.uniform(0.96, 1.04) for product in PRODUCTS for month in months}
+    return {(product.asin, month): rng.uniform(0.96, 1.04) for product in products for month in months}
 
 
 def _round(amount: Decimal, currency: str) -> Decimal:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -77,13 +77,20 @@ class Purchase:
 
 
 class Shop:
-    """Picks requesters, marketplaces, products and quantities from one random generator."""
+    """Picks requesters, marketplaces, products and quantities from one random generator.
 
-    def __init__(self, rng: random.Random, activity: dict[str, float]):
+    ``products`` is the catalog to pick from and ``quantities`` the usual
+    quantity range per product kind; both default to Nordlys Teknikk's.
+    """
+
+    def __init__(self, rng: random.Random, activity: dict[str, float],
+                 products: Sequence[Product] = catalog.PRODUCTS,
+                 quantities: Mapping[str, tuple[int, int]] = _QUANTITIES):
         self.rng = rng
         self._activity = activity
+        self._quantities = quantities
         self._products: dict[tuple[str, str], list[Product]] = {}
-        for product in catalog.PRODUCTS:
+        for product in products:
             self._products.setdefault((product.marketplace, product.kind), []).append(product)
 
     def requester(self, candidates: Sequence[Employee]) -> Employee | None:
@@ -146,7 +153,7 @@ class Shop:
         """Draw a quantity from ``override``, or from the kind's usual range capped by price."""
         if override:
             return self.rng.randint(*override)
-        lowest, highest = _QUANTITIES[product.kind]
+        lowest, highest = self._quantities[product.kind]
         for price, cap in _QUANTITY_CAPS:
             if _price_in_eur(product) > price:
                 highest = min(highest, cap)

@@ -11,13 +11,13 @@ report fills the allocation columns and adds a ``Tax Code`` column.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from bot.records import Allocation
-from bot.sample.catalog import SELLERS
+from bot.sample.catalog import SELLERS, Seller
 from bot.sample.orders import ZERO, ItemRow, Order, Shipment
 from bot.sample.sites import COMPANY_NAME
 
@@ -51,8 +51,13 @@ def row_key(order: Order, shipment: Shipment, row: ItemRow) -> RowKey:
     return order.order_id, shipment.payment_reference, row.line.product.asin
 
 
-def write_order_report(path: Path, orders: Iterable[Order], labels: dict[RowKey, Allocation] | None = None) -> None:
-    """Write the orders' item rows; with ``labels`` the allocation columns are filled."""
+def write_order_report(path: Path, orders: Iterable[Order], labels: dict[RowKey, Allocation] | None = None, *,
+                       account_group: str = COMPANY_NAME, sellers: Mapping[str, Seller] = SELLERS) -> None:
+    """Write the orders' item rows; with ``labels`` the allocation columns are filled.
+
+    ``account_group`` is the buying company's name and ``sellers`` resolves
+    each product's seller key; both default to Nordlys Teknikk's.
+    """
     header = COLUMNS + ((TAX_CODE_COLUMN,) if labels is not None else ())
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
@@ -60,7 +65,7 @@ def write_order_report(path: Path, orders: Iterable[Order], labels: dict[RowKey,
         for order in orders:
             for shipment in order.shipments:
                 for row in shipment.rows:
-                    values = _row_values(order, shipment, row)
+                    values = _row_values(order, shipment, row, account_group, sellers)
                     if labels is not None:
                         allocation = labels[row_key(order, shipment, row)]
                         values.update({
@@ -86,10 +91,11 @@ def write_truth(path: Path, orders: Iterable[Order], labels: dict[RowKey, Alloca
                                      allocation.tax_code])
 
 
-def _row_values(order: Order, shipment: Shipment, row: ItemRow) -> dict[str, str]:
+def _row_values(order: Order, shipment: Shipment, row: ItemRow, account_group: str,
+                sellers: Mapping[str, Seller]) -> dict[str, str]:
     purchase = order.purchase
     product = row.line.product
-    seller = SELLERS[product.seller]
+    seller = sellers[product.seller]
     rows = order.rows
     discount = row.discount
     percent_off = (discount / (row.listed_ppu * row.quantity) * 100) if discount else ZERO
@@ -97,7 +103,7 @@ def _row_values(order: Order, shipment: Shipment, row: ItemRow) -> dict[str, str
     return {
         "Order Date": _us_date(purchase.order_date),
         "Order ID": order.order_id,
-        "Account Group": COMPANY_NAME,
+        "Account Group": account_group,
         "PO Number": purchase.po_number,
         "Order Quantity": str(sum(item.quantity for item in rows)),
         "Currency": order.currency,
