@@ -44,11 +44,27 @@ def build_parser() -> argparse.ArgumentParser:
     learn = commands.add_parser("learn", parents=[common], help="import labeled Amazon Business order reports as history")
     learn.add_argument("files", nargs="+", type=Path, metavar="FILE")
 
+    evaluate = commands.add_parser("evaluate", parents=[common],
+                                   help="replay labeled history in order-date order and print the learning curve")
+    evaluate.add_argument("files", nargs="+", type=Path, metavar="FILE", help="labeled order report(s)")
+    evaluate.add_argument("--master", type=Path, required=True, metavar="MASTER", help="master data TOML file")
+    evaluate.add_argument("--json", type=Path, metavar="OUT", help="write the replay metrics as JSON to OUT")
+    evaluate.add_argument("--plot", type=Path, metavar="OUT.png",
+                          help="draw accuracy and auto-booked share against items seen into a PNG file")
+    evaluate.add_argument("--rate", action="append", default=[], metavar="CUR=NOK",
+                          help="NOK per unit of a currency for the review threshold, e.g. EUR=11.52; repeatable")
+
     commands.add_parser("post", parents=[common], help="post approved allocations that are not posted yet")
 
     audit = commands.add_parser("audit", parents=[common], help="audit log commands")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     audit_commands.add_parser("verify", parents=[common], help="check the audit log's hash chain")
+
+    model = commands.add_parser("model", parents=[common], help="saved model version commands")
+    model_commands = model.add_subparsers(dest="model_command", required=True, metavar="ACTION")
+    model_commands.add_parser("list", parents=[common], help="list the saved model versions, newest first")
+    restore = model_commands.add_parser("restore", parents=[common], help="make a saved model version current again")
+    restore.add_argument("version", metavar="VERSION", help="a version id that `allocbot model list` shows")
     return parser
 
 
@@ -90,6 +106,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:
+    # The model commands come first because they need neither bot.commands nor its spaCy and scikit-learn.
+    if args.command == "model":
+        from bot import model_commands
+
+        if args.model_command == "list":
+            return model_commands.model_list(settings)
+        return model_commands.model_restore(settings, args.version)
+
     # Imported here so that `allocbot --help` and configuration errors stay fast:
     # the pipeline pulls in spaCy and scikit-learn.
     from bot import commands
@@ -100,11 +124,23 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return commands.ingest(settings, args.files)
     if args.command == "learn":
         return commands.learn(settings, args.files)
+    if args.command == "evaluate":
+        return _evaluate(args, settings)
     if args.command == "post":
         return commands.post(settings)
     if args.command == "audit":
         return commands.audit_verify(settings)
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.commands import require_files
+    from bot.evaluate import evaluate, parse_rate
+
+    require_files(args.files, "*.csv")
+    require_files([args.master], "*.toml")
+    rates = dict(parse_rate(text) for text in args.rate)
+    return evaluate(settings, args.files, args.master, json_path=args.json, plot_path=args.plot, rates=rates)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence, TextIO
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -23,6 +23,10 @@ from bot.store.repository import verify_audit_chain
 from bot.vouchers import post_allocations
 from connectors.file_export import FileExporter, exported_files
 
+if TYPE_CHECKING:
+    from bot.nlp.rules import KeywordRule
+    from bot.nlp.training import TrainingResult
+
 log = logging.getLogger(__name__)
 
 
@@ -39,6 +43,15 @@ def build_pipeline(settings: Settings, *, asker: Asker | None = None, poster: Vo
     # Imported here because loading spaCy and scikit-learn takes seconds that post and audit do not need.
     from bot.nlp.classifier import Classifier
 
+    classifier = Classifier(master, configured_rules(settings, master))
+    return Pipeline(settings, store, master, classifier,
+                    asker or PrintingAsker(master, translator),
+                    poster or FileExporter(settings.export.export_dir),
+                    progress)
+
+
+def configured_rules(settings: Settings, master: MasterData) -> list[KeywordRule]:
+    """Return the [[rules]] of the settings, checked against master data."""
     from bot.nlp.rules import KeywordRule, check_rules
 
     rules = [KeywordRule(keywords=rule.keywords, unspsc_prefix=rule.unspsc_prefix, cost_center=rule.cost_center,
@@ -50,15 +63,11 @@ def build_pipeline(settings: Settings, *, asker: Asker | None = None, poster: Vo
         raise ConfigError(settings_file(settings), N_("invalid rule: {reason}"), location=N_("key {key}"),
                           fix=N_("correct the [[rules]] entry against the master data"),
                           key="rules", reason=str(exc)) from None
-    classifier = Classifier(master, rules)
-    return Pipeline(settings, store, master, classifier,
-                    asker or PrintingAsker(master, translator),
-                    poster or FileExporter(settings.export.export_dir),
-                    progress)
+    return rules
 
 
 def ingest(settings: Settings, files: Sequence[Path]) -> int:
-    _require_files(files, "*.eml")
+    require_files(files, "*.eml")
     translator = Translator(settings.language)
     pipeline = build_pipeline(settings, translator=translator, progress=ProgressPrinter(translator))
     asker = pipeline.asker if isinstance(pipeline.asker, PrintingAsker) else None
@@ -76,11 +85,23 @@ def ingest(settings: Settings, files: Sequence[Path]) -> int:
             raise
         report.add(part)
 
-    pipeline.train()
+    prepare_classifier(pipeline, translator)
     pipeline.process(report)
     exported = pipeline.post()
     print_run(report, pipeline.master, translator, exported=exported, out=sys.stdout, asker=asker)
     return 0
+
+
+def prepare_classifier(pipeline: Pipeline, translator: Translator) -> None:
+    """Load or train the model; without usable history, warn and go on with master data and rules alone."""
+    from bot.nlp.classifier import TrainingDataError
+
+    try:
+        pipeline.prepare_classifier()
+    except TrainingDataError as exc:
+        log.warning("no model trained: %s", exc)
+        print("allocbot: " + translator("warning: {problem}; suggestions come from master data and rules only, "
+                                        "with low confidence", problem=exc.describe(translator)), file=sys.stderr)
 
 
 def ingest_inbox(pipeline: Pipeline, inbox: Path) -> RunReport:
@@ -106,7 +127,7 @@ def ingest_inbox(pipeline: Pipeline, inbox: Path) -> RunReport:
 
 
 def learn(settings: Settings, files: Sequence[Path]) -> int:
-    _require_files(files, "*.csv")
+    require_files(files, "*.csv")
     translator = Translator(settings.language)
     pipeline = build_pipeline(settings, translator=translator, progress=ProgressPrinter(translator))
     added, known = pipeline.learn(files)
@@ -114,7 +135,31 @@ def learn(settings: Settings, files: Sequence[Path]) -> int:
     if known:
         # NOTE: a corrected label in a file learned before is not taken over yet.
         print(translator("{count} items were learned before and kept their allocation.", count=known))
+
+    result = pipeline.train()
+    print_training(result, pipeline.classifier.version, pipeline.settings.policy.target_precision, translator)
     return 0
+
+
+def print_training(result: TrainingResult, version: str, target_precision: float, translator: Translator,
+                   out: TextIO | None = None) -> None:
+    """Print what a training run measured in its replay and which threshold it derived."""
+    out = out or sys.stdout
+    _ = translator
+    print(_("Model {version} trained on {count} items; in a replay it was right for {accuracy} of them.",
+            version=version, count=result.training_size, accuracy=translator.percent(result.metrics["accuracy"])),
+          file=out)
+    if result.threshold is None:
+        print(_("Too little history to derive a confidence threshold; the configured "
+                "policy.confidence_threshold applies."), file=out)
+    elif result.threshold >= 1.0:
+        print(_("No confidence threshold reached the target precision of {target} in the replay, so nothing "
+                "is booked automatically; lower policy.target_precision to book automatically.",
+                target=translator.percent(target_precision)), file=out)
+    else:
+        print(_("Items at a confidence of {threshold} or more are booked automatically (target precision {target}).",
+                threshold=translator.percent(result.threshold), target=translator.percent(target_precision)),
+              file=out)
 
 
 def post(settings: Settings) -> int:
@@ -169,7 +214,7 @@ def _store_url(settings: Settings) -> str:
     return url.set(password=password).render_as_string(hide_password=False)
 
 
-def _require_files(files: Sequence[Path], pattern: str) -> None:
+def require_files(files: Sequence[Path], pattern: str) -> None:
     for path in files:
         if path.is_dir():
             raise UsageError(path, N_("is a folder, not a file"), fix=N_("pass the files in it, such as {pattern}"),

@@ -59,7 +59,9 @@ class MailSettings(_Section):
 
 
 class PolicySettings(_Section):
+    # Used only until a model version carries a threshold derived from target_precision.
     confidence_threshold: float = Field(0.80, ge=0.0, le=1.0)
+    target_precision: float = Field(0.98, gt=0.0, le=1.0)
     review_threshold: Money = Decimal("5000")
     capitalization_limit: Money = Decimal("30000")
     gift_accounts: tuple[str, ...] = ("7420", "7430")
@@ -67,6 +69,16 @@ class PolicySettings(_Section):
     fixed_asset_accounts: tuple[str, ...] = ("1200", "1250", "1270", "1280")
     # Word beginnings in a title that mark a likely gift, whatever account the model suggests.
     gift_words: tuple[str, ...] = ("gave", "geschenk", "gift")
+
+
+class ModelSettings(_Section):
+    dir: Path = Path("var/models")
+    # A full retrain starts once this many new human answers have come in since the last one.
+    retrain_after_answers: int = Field(25, ge=1)
+    # Crontab expression (minute hour day month weekday) of the scheduled full retrain.
+    retrain_cron: str = "0 2 * * *"
+    # Model versions kept on disk, the current one included.
+    keep_versions: int = Field(10, ge=1)
 
 
 class ExportSettings(_Section):
@@ -95,6 +107,7 @@ class Settings(_Section):
     store: StoreSettings = StoreSettings()
     mail: MailSettings = MailSettings()
     policy: PolicySettings = PolicySettings()
+    model: ModelSettings = ModelSettings()
     export: ExportSettings = ExportSettings()
     slack: SlackSettings = SlackSettings()
     rules: tuple[RuleSettings, ...] = ()
@@ -216,6 +229,8 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
         "documents_dir": resolve(settings.mail.documents_dir),
     })
     export = settings.export.model_copy(update={"export_dir": resolve(settings.export.export_dir)})
+    model = settings.model.model_copy(update={"dir": resolve(settings.model.dir)})
     master = resolve(settings.master_data) if settings.master_data else None
     store = settings.store.model_copy(update={"url": _resolve_store_url(settings.store.url, base)})
-    return settings.model_copy(update={"mail": mail, "export": export, "master_data": master, "store": store})
+    return settings.model_copy(update={"mail": mail, "export": export, "model": model, "master_data": master,
+                                       "store": store})

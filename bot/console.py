@@ -17,11 +17,14 @@ from connectors.file_export import exported_files
 
 TITLE_WIDTH = 38
 
-_STAGES = {"learn": N_("Learning from history"), "classify": N_("Classifying items")}
+_STAGES = {"learn": N_("Learning from history"), "classify": N_("Classifying items"),
+           "replay": N_("Replaying history")}
+
+_BAR_WIDTH = 30
 
 
 class ProgressPrinter:
-    """Print a stage's progress to stderr: in place on a terminal, in quarter steps otherwise."""
+    """Print a stage's progress to stderr: a bar redrawn in place on a terminal, quarter steps otherwise."""
 
     def __init__(self, translator: Translator, out: TextIO | None = None):
         self.translator = translator
@@ -34,8 +37,13 @@ class ProgressPrinter:
         percent = 100 * done // total
         label = self.translator(_STAGES.get(stage, stage))
         if self.out.isatty():
+            # Redrawn once per percent, so a replay of 10 000 items does not write 10 000 times.
+            if percent == self._last.get(stage) and done != total:
+                return
             end = "\n" if done == total else ""
-            self.out.write(f"\r{label}: {done}/{total} ({percent} %)" + end)
+            filled = _BAR_WIDTH * done // total
+            bar = "#" * filled + "-" * (_BAR_WIDTH - filled)
+            self.out.write(f"\r{label} [{bar}] {done}/{total} ({percent} %)" + end)
         elif percent // 25 != self._last.get(stage, -1) // 25 or done == total:
             if self._last.get(stage) != 100:
                 self.out.write(f"{label}: {done}/{total} ({percent} %)\n")

@@ -19,8 +19,8 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from bot.commands import build_pipeline, ingest_inbox
-from bot.config import ExportSettings, MailSettings, Settings, StoreSettings
+from bot.commands import build_pipeline, ingest_inbox, print_training
+from bot.config import ExportSettings, MailSettings, ModelSettings, Settings, StoreSettings
 from bot.console import PrintingAsker, ProgressPrinter, print_run
 from bot.errors import UsageError
 from bot.i18n import N_, Translator
@@ -30,6 +30,12 @@ from bot.records import Allocation
 from bot.sample import generate
 
 TruthKey = tuple[str, str, str]
+
+# The sample's history books about 3 % of its items differently from the
+# company's own rules, as hurried controllers do (48 of 1 565 with seed 2026).
+# Measured against such labels no model can show 98 % precision, so the demo
+# asks for 95 %.
+DEMO_TARGET_PRECISION = 0.95
 
 
 def run_demo(settings: Settings, *, language: str | None, workspace: Path | None, seed: int,
@@ -60,6 +66,8 @@ def run_demo(settings: Settings, *, language: str | None, workspace: Path | None
         "store": StoreSettings(url=f"sqlite:///{workspace / 'allocbot.db'}"),
         "mail": MailSettings(inbox_dir=inbox, documents_dir=workspace / "documents"),
         "export": ExportSettings(export_dir=workspace / "export"),
+        "model": ModelSettings(dir=workspace / "models"),
+        "policy": settings.policy.model_copy(update={"target_precision": DEMO_TARGET_PRECISION}),
     })
     master = load_master_data(sample.master_data)
     progress = ProgressPrinter(translator)
@@ -68,7 +76,8 @@ def run_demo(settings: Settings, *, language: str | None, workspace: Path | None
     asker = pipeline.asker
 
     pipeline.learn(list(sample.history))
-    pipeline.train()
+    result = pipeline.train()
+    print_training(result, pipeline.classifier.version, demo_settings.policy.target_precision, translator, out)
 
     report = ingest_inbox(pipeline, inbox)
     pipeline.process(report)

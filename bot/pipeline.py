@@ -25,12 +25,15 @@ from bot.config import Settings
 from bot.documents import parse_document
 from bot.errors import InputError
 from bot.i18n import N_
+from bot.history import read_labeled_history
 from bot.mail.eml import Attachment, ReceivedMail, read_eml
 from bot.masterdata import MasterData
-from bot.policy import Decision, missing_codes, route
+from bot.policy import Decision, route
 from bot.ports import Asker, QuestionRequest, VoucherPoster
 from bot.reconcile import Reconciliation, reconcile
-from bot.records import BOT_ACTOR, ReportItem, Statement, Suggestion
+from bot.nlp.versions import ModelVersions
+from bot.rates import approximate_nok
+from bot.records import BOT_ACTOR, Allocation, ReportItem, Statement, Suggestion
 from bot.store import queries
 from bot.store.database import Store
 from bot.store.repository import (
@@ -48,8 +51,9 @@ from bot.store.repository import (
 from bot.vouchers import post_allocations
 
 if TYPE_CHECKING:
-    # Imported for the type only: loading spaCy and scikit-learn takes seconds.
+    # Imported for the types only: loading spaCy and scikit-learn takes seconds.
     from bot.nlp.classifier import Classifier
+    from bot.nlp.training import TrainingResult
 
 log = logging.getLogger(__name__)
 
@@ -101,12 +105,14 @@ class Pipeline:
         self.asker = asker
         self.poster = poster
         self.progress = progress or (lambda stage, done, total: None)
+        self.versions = ModelVersions(settings.model.dir, keep=settings.model.keep_versions)
+        self._answers_since_training = 0
 
     # -- learning -----------------------------------------------------------
 
     def learn(self, paths: Sequence[Path]) -> tuple[int, int]:
         """Import labeled order reports as history; return the new examples and the items known before."""
-        parsed = [(path, self._parse_labeled(path)) for path in paths]
+        parsed = [(path, read_labeled_history(path, self.master)) for path in paths]
 
         added = known = 0
         with self.store.session() as session:
@@ -127,22 +133,95 @@ class Pipeline:
         log.info("imported %d labeled items from %d files, %d known before", added, len(paths), known)
         return added, known
 
-    def train(self) -> int:
-        """Fit the classifier on all training labels in the store.
+    def train(self) -> TrainingResult:
+        """Train a new model version on every training label in the store and make it current.
 
-        Labels from human decisions are also handed to the classifier's
-        memory, where they outrank older history at once, as they did when
-        they were made.
+        The version comes from a replay of the labels in order-date order
+        (see ``bot.nlp.training``), which also yields its calibration,
+        threshold and metrics. Raises TrainingDataError when the labels
+        are none or all one allocation.
         """
+        from bot.nlp.classifier import Classifier
+        from bot.nlp.training import train_version
+        from bot.nlp.versions import VersionInfo
+
         with self.store.session() as session:
             examples = queries.training_examples(session)
-        self.classifier.learn([(item, allocation) for item, allocation, _ in examples],
-                              progress=lambda done, total: self.progress("learn", done, total))
-        for item, allocation, source in examples:
-            if source == "human":
-                self.classifier.remember(item, allocation)
-        log.info("trained model %s on %d examples", self.classifier.version, len(examples))
-        return len(examples)
+        classifier = Classifier(self.master, self.classifier.rules)
+        result = train_version(classifier, examples, self.settings.policy, amount_in_nok=approximate_nok,
+                               retrain_after=self.settings.model.retrain_after_answers,
+                               progress=lambda done, total: self.progress("learn", done, total))
+
+        info = VersionInfo.for_classifier(classifier, training_size=result.training_size,
+                                          human_answers=result.human_answers, threshold=result.threshold,
+                                          target_precision=self.settings.policy.target_precision,
+                                          metrics=result.metrics)
+        self.versions.save(classifier, info)
+        self.classifier = classifier
+        self._answers_since_training = 0
+        with self.store.session() as session:
+            audit(session, actor=BOT_ACTOR, action="model_trained", subject_type="model",
+                  subject_id=classifier.version, model_version=classifier.version,
+                  data={"training_size": result.training_size, "human_answers": result.human_answers,
+                        "threshold": result.threshold, "accuracy": result.metrics["accuracy"]})
+        return result
+
+    def prepare_classifier(self) -> None:
+        """Load the current model version, or train a new one when the store has changed too much since.
+
+        A version is reused when the store holds exactly its training
+        labels plus fewer than ``model.retrain_after_answers`` newer human
+        answers, which go into its memory at once. New history, a missing
+        or unloadable version, or enough new answers mean a full retrain.
+        """
+        from bot.nlp.versions import ModelVersionError
+
+        with self.store.session() as session:
+            examples = queries.training_examples(session)
+        current = self.versions.current()
+        newer = examples[current.training_size:] if current else []
+        reusable = (current is not None and len(examples) >= current.training_size
+                    and all(source == "human" for _, _, source in newer)
+                    and len(newer) < self.settings.model.retrain_after_answers)
+        if reusable:
+            try:
+                self.classifier, _ = self.versions.load()
+            except ModelVersionError as exc:
+                log.warning("model version %s unusable, retraining: %s", current.version, exc)
+                reusable = False
+        if not reusable:
+            self.train()
+            return
+
+        for item, allocation, _ in newer:
+            self.classifier.remember(item, allocation)
+        self._answers_since_training = len(newer)
+        log.info("using model %s with %d newer answers remembered", self.classifier.version, len(newer))
+
+    def answer(self, item_id: int, allocation: Allocation, person: str) -> None:
+        """Book a person's answer to a question and teach it to the classifier at once.
+
+        The decision and its training label are written in one transaction.
+        The classifier's memory applies the answer to the next suggestion,
+        and a full retrain starts once ``model.retrain_after_answers``
+        answers have come in since the last one.
+        """
+        allocation = self.master.with_default_tax_code(allocation)
+        with self.store.session() as session:
+            found = queries.report_item(session, item_id)
+            if found is None:
+                raise ValueError(f"amazon item {item_id} not found")
+            item, amount_nok = found
+            decide(session, item_id, [(allocation, amount_nok)], decided_by=person, source="human")
+            queries.add_example(session, item_id, allocation, source="human")
+            audit(session, actor=person, action="question_answered", subject_type="item", subject_id=str(item_id),
+                  model_version=self.classifier.version, data={"allocation": allocation.label()})
+
+        self.classifier.remember(item, allocation)
+        self._answers_since_training += 1
+        if self._answers_since_training >= self.settings.model.retrain_after_answers:
+            log.info("%d answers since the last training: retraining", self._answers_since_training)
+            self.train()
 
     # -- intake -------------------------------------------------------------
 
@@ -252,7 +331,7 @@ class Pipeline:
         if top is not None:
             # Routed and booked with the VAT code that would be posted, so both see the same allocation.
             top = replace(top, allocation=self.master.with_default_tax_code(top.allocation))
-        decision = route(item, amount, top, self.master, self.settings.policy)
+        decision = route(item, amount, top, self.master, self.settings.policy, threshold=self.classifier.threshold)
 
         if decision.action == "book" and top is not None:
             decide(session, item_id, [(top.allocation, amount)], decided_by=BOT_ACTOR, source="auto")
@@ -269,26 +348,6 @@ class Pipeline:
                     "suggestions": [{"allocation": s.allocation.label(), "confidence": round(s.confidence, 4)}
                                     for s in suggestions]})
         return ItemOutcome(item_id, item, charged_on, amount, suggestions, decision)
-
-    def _parse_labeled(self, path: Path) -> list[ReportItem]:
-        content = parse_document(path)
-        if isinstance(content, Statement):
-            raise InputError(path, N_("is a card statement, not a labeled order report"),
-                             fix=N_("pass Amazon Business order reports with Cost Center and GL Code filled in"))
-        unlabeled = [item for item in content if item.labels is None]
-        if unlabeled:
-            raise InputError(path, N_("row has no allocation"), location=N_("line {row}"),
-                             fix=N_("fill in Cost Center and GL Code on every row of labeled history"),
-                             row=unlabeled[0].line)
-        for item in content:
-            missing = missing_codes(self.master.with_default_tax_code(item.labels), self.master)
-            if missing:
-                # Only the first missing code is named; a rerun names the next.
-                message, code = missing[0]
-                raise InputError(path, message, location=N_("line {row}"),
-                                 fix=N_("add the code to the master data file or correct the report"),
-                                 row=item.line, code=code)
-        return content
 
     def _add_document(self, session, path: Path, kind: str, **origin):
         try:

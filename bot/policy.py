@@ -45,14 +45,21 @@ class Decision:
 
 
 def route(item: ReportItem, amount_nok: Decimal, top: Suggestion | None,
-          master: MasterData, policy: PolicySettings) -> Decision:
-    """Decide what happens to one item; see the module docstring."""
+          master: MasterData, policy: PolicySettings, threshold: float | None = None) -> Decision:
+    """Decide what happens to one item; see the module docstring.
+
+    ``threshold`` is the confidence from which to book automatically, as
+    the current model version derived it; None means the configured
+    ``policy.confidence_threshold``.
+    """
     requester = master.employee(item.account_user_email)
 
     if top is not None and missing_codes(top.allocation, master):
         return Decision("ask", CONTROLLERS, N_("suggestion uses codes missing from master data"))
 
-    confident = top is not None and top.confidence >= policy.confidence_threshold
+    if threshold is None:
+        threshold = policy.confidence_threshold
+    confident = top is not None and top.confidence >= threshold
     # NOTE: the person who answers a question picks the account, so that answer must go
     # through route() again; a gift or an asset chosen then still needs the approval.
     sensitive = _tax_sensitive(top if confident else None, amount_nok / max(item.quantity, 1), policy)

@@ -126,9 +126,14 @@ class Reason:
 
 @dataclass(frozen=True)
 class Suggestion:
-    """One ranked suggestion of the classifier with its probability."""
+    """One ranked suggestion of the classifier with its calibrated probability.
+
+    ``raw_confidence`` is the score before calibration, which the
+    calibration is fitted on; None where no calibration took place.
+    """
 
     allocation: Allocation
     confidence: float
     reasons: tuple[Reason, ...] = ()
     source: str = "model"  # "memory", "rule", "model" or "cold_start"
+    raw_confidence: float | None = None

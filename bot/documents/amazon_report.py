@@ -147,6 +147,11 @@ def parse_order_report(path: Path) -> list[ReportItem]:
     return items
 
 
+def report_columns(path: Path) -> set[str]:
+    """Return the known columns of an order report under their English names, aliases resolved."""
+    return set(read_table(path).resolve_columns(ALIASES))
+
+
 # A header with the order id and a few more report columns is taken for an
 # order report even when required columns are missing, so that the parser,
 # not the detector, names the missing ones.

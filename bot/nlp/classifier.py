@@ -15,6 +15,11 @@ takes RULE_TRUST of the rest, and the model the remainder. An allocation
 that several sources give adds up their shares and keeps the reasons and the
 source of the strongest. Suggestions are ranked by source precedence, then
 by confidence, and their confidences sum to at most 1.
+
+Once a replay of the history has fitted ``calibrator``, the mixed scores are
+mapped to calibrated probabilities per source, and ``threshold`` carries
+the auto-booking threshold derived in the same replay (see
+``bot.nlp.calibration``).
 """
 
 from __future__ import annotations
@@ -25,7 +30,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
+from bot.errors import InputError
+from bot.i18n import N_
 from bot.masterdata import MasterData
+from bot.nlp.calibration import Calibrator
 from bot.nlp.coherence import Coherence, FieldProbabilities
 from bot.nlp.coldstart import ColdStart, ColdStartEstimate
 from bot.nlp.context import ContextBuilder, ItemContext
@@ -52,6 +60,27 @@ RULE_TRUST = 0.9
 CONFIDENCE_CAPS = {"memory": MEMORY_CAP, "rule": 0.95, "model": 0.95, "cold_start": 0.5}
 
 _PRECEDENCE = ("memory", "rule", "model", "cold_start")
+
+TRAINING_DATA = N_("training data")
+
+# Weight of a decision given to ``remember`` in the model's fit, against 1
+# for imported history: a person answering today knows the current rules.
+PERSON_WEIGHT = 2.0
+
+
+class TrainingDataError(InputError):
+    """The decided items cannot train a model: there are none, or they all have one allocation.
+
+    Its source is the training data rather than a file, because the items
+    may come from several imports and answers.
+    """
+
+
+@dataclass(frozen=True)
+class _Example:
+    context: ItemContext
+    allocation: Allocation
+    by_person: bool
 
 
 @dataclass
@@ -83,15 +112,19 @@ class Classifier:
         self._explainer = Explainer(master, self._memory)
         self._model: Model | None = None
         self._clues = ProjectClues()
-        self._examples: dict[str, tuple[ItemContext, Allocation]] = {}
+        self._examples: dict[str, _Example] = {}
         self._learn_count = 0
+        self.calibrator = Calibrator()
+        self.threshold: float | None = None
 
     def learn(self, examples: Sequence[tuple[ReportItem, Allocation]],
               progress: Callable[[int, int], None] | None = None) -> None:
         """Add decided items and refit the model on every decided item known so far.
 
         ``progress`` gets (steps done, total steps): one step for reading the
-        items, one for the features and one per model head.
+        items, one for the features and one per model head. Raises
+        TrainingDataError when no decided items are known or all have the
+        same allocation; the model fitted before, if any, stays in use then.
         """
         started = time.perf_counter()
         total_steps = 2 + len(FIELDS)
@@ -103,12 +136,15 @@ class Classifier:
         for item, allocation in examples:
             self._add(item, allocation, by_person=False)
         report(1)
+        self.check_trainable()
 
-        contexts = [self._with_recent_projects(context) for context, _ in self._examples.values()]
-        allocations = [allocation for _, allocation in self._examples.values()]
+        stored = list(self._examples.values())
+        contexts = [self._with_recent_projects(example.context) for example in stored]
+        allocations = [example.allocation for example in stored]
+        weights = [PERSON_WEIGHT if example.by_person else 1.0 for example in stored]
         if len(contexts) >= MIN_TRAINING_EXAMPLES:
             model = Model()
-            model.fit(contexts, allocations, lambda done, _: report(1 + done))
+            model.fit(contexts, allocations, weights, lambda done, _: report(1 + done))
             self._model = model
             self._clues.fit(contexts, allocations)
         else:
@@ -122,10 +158,32 @@ class Classifier:
         logger.info("learned %d new examples, %d decided items in total, in %.2f s; model %s",
                     len(examples), len(self._examples), time.perf_counter() - started, self.version)
 
+    @property
+    def known_items(self) -> int:
+        """The number of decided items learned, remembered or recorded so far."""
+        return len(self._examples)
+
+    def check_trainable(self) -> None:
+        """Raise TrainingDataError when the decided items are none or all have one allocation."""
+        examples = list(self._examples.values())
+        if not examples:
+            raise TrainingDataError(TRAINING_DATA, N_("no decided items to learn from"),
+                                    fix=N_("import labeled history with allocbot learn"))
+        allocations = {example.allocation for example in examples}
+        if len(allocations) == 1:
+            raise TrainingDataError(TRAINING_DATA, N_("all {count} decided items have the allocation {allocation}, "
+                                                      "so a model cannot learn to choose"),
+                                    fix=N_("import history with more than one allocation"),
+                                    count=len(examples), allocation=next(iter(allocations)).label())
+
     def remember(self, item: ReportItem, allocation: Allocation) -> None:
         """Store a human decision; it applies to the next suggestion at once, without refitting."""
         stored = self._add(item, allocation, by_person=True)
         logger.info("remembered %s for item %s", stored.label(), item.key)
+
+    def record(self, item: ReportItem, allocation: Allocation) -> None:
+        """Store a decided item of imported history; the model learns it at the next ``learn``."""
+        self._add(item, allocation, by_person=False)
 
     def suggest(self, item: ReportItem, top: int = 3) -> list[Suggestion]:
         """Return up to ``top`` suggestions, ranked, with confidences in [0, 1] summing to at most 1."""
@@ -155,7 +213,7 @@ class Classifier:
             reasons = self._explainer.explain(allocation, context, estimate=estimate)
             _add_draft(drafts, allocation, open_share * scale * probability, base_source, reasons)
 
-        suggestions = _rank(drafts)[:top]
+        suggestions = self._calibrated(_rank(drafts)[:top])
         logger.debug("item %s: %s", item.key,
                      ", ".join(f"{s.allocation.label()} {s.confidence:.2f} {s.source}" for s in suggestions))
         return suggestions
@@ -173,9 +231,28 @@ class Classifier:
         """Store a decided item and return its allocation with the VAT code resolved."""
         allocation = self._with_tax_code(allocation)
         context = self._contexts.build(item)
-        self._examples[item.key] = (context, allocation)
+        old = self._examples.get(item.key)
+        # Relearning a person's decision as history keeps its weight, as the memory does.
+        by_person = by_person or (old is not None and old.by_person and old.allocation == allocation)
+        self._examples[item.key] = _Example(context, allocation, by_person)
         self._memory.add(context, allocation, by_person=by_person)
         return allocation
+
+    def _calibrated(self, suggestions: list[Suggestion]) -> list[Suggestion]:
+        """Map raw confidences to calibrated ones, keeping their sum at most 1 and the top one's value."""
+        if not self.calibrator.fitted or not suggestions:
+            return suggestions
+
+        calibrated = [replace(suggestion, raw_confidence=suggestion.confidence,
+                              confidence=self.calibrator.apply(suggestion.source, suggestion.confidence))
+                      for suggestion in suggestions]
+        rest = sum(suggestion.confidence for suggestion in calibrated[1:])
+        room = 1.0 - calibrated[0].confidence
+        if rest > room:
+            factor = room / rest
+            calibrated[1:] = [replace(suggestion, confidence=suggestion.confidence * factor)
+                              for suggestion in calibrated[1:]]
+        return calibrated
 
     def _with_recent_projects(self, context: ItemContext) -> ItemContext:
         return replace(context, recent_projects=self._memory.recent_projects(context))
@@ -191,7 +268,7 @@ class Classifier:
     def _version(self) -> str:
         digest = hashlib.sha256(str(self._learn_count).encode())
         for key in sorted(self._examples):
-            digest.update(f"\n{key}\t{self._examples[key][1].label()}".encode())
+            digest.update(f"\n{key}\t{self._examples[key].allocation.label()}".encode())
         return f"m-{len(self._examples)}-{digest.hexdigest()[:8]}"
 
 

@@ -6,6 +6,8 @@ reconciliation never see table classes.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, exists, select
 
@@ -23,13 +25,13 @@ def add_example(session: Session, item_id: int, allocation: Allocation, *, sourc
 
 
 def training_examples(session: Session) -> list[tuple[ReportItem, Allocation, str]]:
-    """Return every labeled item with its label's source ("history" or "human"), in the order received."""
+    """Return every labeled item with its label's source ("history" or "human"), in the order labeled."""
     statement = (
         select(AmazonItem, TrainingLabel, Document.filename)
         .join(TrainingLabel, col(TrainingLabel.item_id) == col(AmazonItem.id))
         .join(Document, col(Document.id) == col(AmazonItem.document_id))
         .options(selectinload(AmazonItem.order))
-        .order_by(col(AmazonItem.id))
+        .order_by(col(TrainingLabel.id))
     )
     return [
         (to_report_item(item, filename),
@@ -37,6 +39,21 @@ def training_examples(session: Session) -> list[tuple[ReportItem, Allocation, st
          label.source)
         for item, label, filename in session.exec(statement)
     ]
+
+
+def report_item(session: Session, item_id: int) -> tuple[ReportItem, Decimal | None] | None:
+    """Return an item's parsed record and its NOK amount, or None when no item has that id."""
+    statement = (
+        select(AmazonItem, Document.filename)
+        .join(Document, col(Document.id) == col(AmazonItem.document_id))
+        .where(col(AmazonItem.id) == item_id)
+        .options(selectinload(AmazonItem.order))
+    )
+    found = session.exec(statement).first()
+    if found is None:
+        return None
+    row, filename = found
+    return to_report_item(row, filename), row.amount_nok
 
 
 def open_items(session: Session) -> list[tuple[int, ReportItem]]:
