@@ -7,7 +7,9 @@ import pytest
 
 from bot.masterdata import parse_master_data
 from bot.nlp import reasons
-from bot.nlp.classifier import Classifier
+from bot.nlp.classifier import PERSON_WEIGHT, Classifier, TrainingDataError
+from bot.nlp.context import ContextBuilder
+from bot.nlp.model import Model
 from bot.nlp.coherence import Coherence, FieldProbabilities
 from bot.nlp.context import ContextBuilder
 from bot.nlp.rules import KeywordRule, check_rules
@@ -442,3 +444,55 @@ def test_technician_recent_project_wins():
     recent = [reason for reason in suggestion.reasons if reason.template == reasons.RECENT_PROJECT]
     assert recent
     assert recent[0].params["count"] == 2
+
+
+def test_suggest_many_equals_suggest(trained):
+    items = [make_item(title, requester, address, asin=asin) for title, asin, requester, address, _ in PRODUCTS]
+    items.append(make_item("Notizblock A5 kariert", LISE))
+
+    assert trained.suggest_many(items) == [trained.suggest(item) for item in items]
+
+
+def test_person_answer_weighs_more_in_fit(monkeypatch):
+    fitted_weights = []
+    original_fit = Model.fit
+
+    def recording_fit(self, contexts, allocations, weights=None, progress=None):
+        fitted_weights.append(list(weights))
+        return original_fit(self, contexts, allocations, weights, progress)
+
+    monkeypatch.setattr(Model, "fit", recording_fit)
+    classifier = Classifier(MASTER)
+    classifier.learn(office_history())
+    classifier.remember(make_item("Schreibtischlampe LED dimmbar", OLA, OFFICE), ADMIN_OFFICE)
+    classifier.learn([])
+
+    assert set(fitted_weights[0]) == {1.0}
+    assert fitted_weights[1][-1] == PERSON_WEIGHT
+    assert fitted_weights[1][:-1] == fitted_weights[0]
+
+
+def test_person_weight_moves_model():
+    contexts = [ContextBuilder(MASTER).build(item) for item, _ in office_history()]
+    allocations = [allocation for _, allocation in office_history()]
+    lamp = ContextBuilder(MASTER).build(make_item("Schreibtischlampe LED dimmbar", OLA, OFFICE))
+    contexts.append(lamp)
+    allocations.append(ADMIN_OFFICE)
+
+    plain, weighted = Model(), Model()
+    plain.fit(contexts, allocations)
+    weighted.fit(contexts, allocations, [1.0] * (len(contexts) - 1) + [PERSON_WEIGHT])
+
+    assert weighted.predict([lamp])[0].account["6800"] > plain.predict([lamp])[0].account["6800"]
+
+
+def test_empty_training_set_raises():
+    with pytest.raises(TrainingDataError):
+        Classifier(MASTER).learn([])
+
+
+def test_one_allocation_training_set_raises():
+    history = [(make_item(title, OLA, OFFICE), IT_OFFICE) for title, *_ in PRODUCTS]
+
+    with pytest.raises(TrainingDataError, match="400/-/6551/1"):
+        Classifier(MASTER).learn(history)

@@ -21,9 +21,11 @@ probabilities sum to at most 1.
 
 from __future__ import annotations
 
+import heapq
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from bot.masterdata import MasterData
 from bot.nlp.context import ItemContext
@@ -83,19 +85,25 @@ class Coherence:
             for account in accounts
         }
 
-        candidates: list[tuple[Allocation, float]] = []
+        # A product of non-negative factors is largest where each factor is, so the
+        # ``top`` best allocations use only the ``top`` best values of each factor.
+        account_taxes = heapq.nlargest(top, ((p_account * p_tax, account, tax_code)
+                                             for account, p_account in accounts.items()
+                                             for tax_code, p_tax in taxes[account].items()), key=itemgetter(0))
+        ranked_cost_centers = heapq.nlargest(top, cost_centers.items(), key=itemgetter(1))
+
+        candidates: list[tuple[float, str, str, str, str]] = []
         for project, p_project in projects.items():
             implied = self._implied_cost_center(project)
-            project_cost_centers = _point(implied) if implied else cost_centers
+            project_cost_centers = [(implied, 1.0)] if implied else ranked_cost_centers
+            for cost_center, p_cost_center in project_cost_centers:
+                for p_account_tax, account, tax_code in account_taxes:
+                    candidates.append((p_project * p_cost_center * p_account_tax, cost_center, project, account,
+                                       tax_code))
 
-            for cost_center, p_cost_center in project_cost_centers.items():
-                for account, p_account in accounts.items():
-                    for tax_code, p_tax in taxes[account].items():
-                        allocation = Allocation(cost_center, project or None, account, tax_code)
-                        candidates.append((allocation, p_project * p_cost_center * p_account * p_tax))
-
-        candidates.sort(key=lambda candidate: candidate[1], reverse=True)
-        return candidates[:top]
+        best = heapq.nlargest(top, candidates, key=itemgetter(0))
+        return [(Allocation(cost_center, project or None, account, tax_code), probability)
+                for probability, cost_center, project, account, tax_code in best]
 
     def _projects(self, probabilities: FieldProbabilities, context: ItemContext,
                   fixed: KeywordRule | None) -> dict[str, float]:

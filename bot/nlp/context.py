@@ -9,6 +9,7 @@ the same ItemContext, so every fact is derived once per item.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.masterdata import Employee, MasterData
@@ -42,7 +43,10 @@ class ItemContext:
     """A report item with its title analysis and the facts master data adds.
 
     ``typed_projects`` are project codes found in the PO number or custom
-    order fields, in master-data order. ``recent_projects`` are the projects
+    order fields, in master-data order. ``typed_cost_center`` and
+    ``typed_account`` are the Cost Center and GL Code the buyer filled in at
+    checkout, when master data knows them; a labeled report's complete
+    allocation is never among them. ``recent_projects`` are the projects
     of the requester's decided items from the ``memory.RECENT_DAYS`` before
     the order date, latest first. The classifier fills them in from its
     memory, because master data does not say which project a technician
@@ -57,6 +61,8 @@ class ItemContext:
     event: UpcomingEvent | None
     typed_projects: tuple[str, ...]
     recent_projects: tuple[str, ...] = ()
+    typed_cost_center: str | None = None
+    typed_account: str | None = None
 
     @property
     def requester_email(self) -> str:
@@ -105,6 +111,8 @@ class ContextBuilder:
             place=self._places.match(item.shipping_address),
             event=self._next_event(item),
             typed_projects=self._typed_projects(item),
+            typed_cost_center=_known(item.custom_fields.get("Cost Center"), self.master.cost_centers),
+            typed_account=_known(item.custom_fields.get("GL Code"), self.master.accounts),
         )
 
     def _next_event(self, item: ReportItem) -> UpcomingEvent | None:
@@ -123,6 +131,11 @@ class ContextBuilder:
         if not typed:
             return ()
         return tuple(code for code, pattern in self._project_patterns.items() if pattern.search(typed))
+
+
+def _known(code: str | None, known: Mapping[str, object]) -> str | None:
+    code = (code or "").strip()
+    return code if code in known else None
 
 
 def _code_pattern(code: str) -> re.Pattern[str]:

@@ -94,7 +94,11 @@ class Memory:
     def __init__(self) -> None:
         self._entries: dict[str, _Entry] = {}
         self._by_requester: dict[str, set[str]] = defaultdict(set)
-        self._by_cost_center: dict[str, set[str]] = defaultdict(set)
+        # Candidates for a product match per scope, so that recall does not
+        # compare a title with every item of a busy requester: the same ASIN,
+        # or the same model numbers and sizes, which a title match needs too.
+        self._by_asin: dict[tuple[str, str, str], set[str]] = defaultdict(set)
+        self._by_codes: dict[tuple[str, str, frozenset[str]], set[str]] = defaultdict(set)
         self._term_accounts: dict[str, Counter[str]] = defaultdict(Counter)
         self._requester_targets: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
         self._account_taxes: dict[str, Counter[str]] = defaultdict(Counter)
@@ -131,15 +135,19 @@ class Memory:
         """Return the remembered allocation for the same product and situation, or None."""
         scopes = []
         if context.requester_email:
-            scopes.append(("requester", self._by_requester.get(context.requester_email, set()), 1.0))
+            scopes.append(("requester", context.requester_email, 1.0))
         if context.requester:
-            scopes.append(("cost_center", self._by_cost_center.get(context.requester.cost_center, set()),
-                           COST_CENTER_SCOPE_FACTOR))
+            scopes.append(("cost_center", context.requester.cost_center, COST_CENTER_SCOPE_FACTOR))
 
         situation = _situation(context)
-        for scope, keys, factor in scopes:
+        asin = (context.item.asin or "").strip().upper()
+        codes = frozenset(context.title.units)
+        for scope, value, factor in scopes:
+            candidates = self._by_codes.get((scope, value, codes), set())
+            if asin:
+                candidates = candidates | self._by_asin.get((scope, value, asin), set())
             matches = []
-            for key in keys:
+            for key in candidates:
                 entry = self._entries[key]
                 if entry.situation != situation:
                     continue
@@ -187,13 +195,18 @@ class Memory:
         self._change_counts(entry, +1)
         if entry.requester:
             self._by_requester[entry.requester].add(entry.key)
-        if entry.cost_center:
-            self._by_cost_center[entry.cost_center].add(entry.key)
+        for scope, value in _scopes(entry):
+            self._by_codes[(scope, value, entry.codes)].add(entry.key)
+            if entry.asin:
+                self._by_asin[(scope, value, entry.asin)].add(entry.key)
 
     def _unindex(self, entry: _Entry) -> None:
         self._change_counts(entry, -1)
         self._by_requester[entry.requester].discard(entry.key)
-        self._by_cost_center[entry.cost_center].discard(entry.key)
+        for scope, value in _scopes(entry):
+            self._by_codes[(scope, value, entry.codes)].discard(entry.key)
+            if entry.asin:
+                self._by_asin[(scope, value, entry.asin)].discard(entry.key)
 
     def _change_counts(self, entry: _Entry, step: int) -> None:
         allocation = entry.allocation
@@ -239,6 +252,15 @@ def _recollect(matches: list[tuple[_Entry, str]], scope: str, factor: float) -> 
 
     confidence = MEMORY_CAP * factor * share * (count + 1) / (count + 2)
     return Recollection(allocation, confidence, count, match, scope, by_person)
+
+
+def _scopes(entry: _Entry) -> list[tuple[str, str]]:
+    scopes = []
+    if entry.requester:
+        scopes.append(("requester", entry.requester))
+    if entry.cost_center:
+        scopes.append(("cost_center", entry.cost_center))
+    return scopes
 
 
 def _same_product(entry: _Entry, context: ItemContext) -> str | None:

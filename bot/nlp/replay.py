@@ -81,7 +81,7 @@ class ReplayStep:
 
 
 class Learner(Protocol):
-    """What a replay needs of a classifier: ``bot.nlp.classifier.Classifier`` has it."""
+    """The classifier interface a replay uses, which ``bot.nlp.classifier.Classifier`` implements."""
 
     version: str
     calibrator: Calibrator
@@ -122,7 +122,7 @@ class Replay:
             progress: Callable[[int, int], None] | None = None) -> list[ReplayStep]:
         """Replay decided items in order-date order (given order within a day); return one step per item.
 
-        ``answers`` holds the ``ReportItem.key`` of the items to teach as a
+        ``answers`` contains the ``ReportItem.key`` of the items to teach as a
         person's answer; the others are taught as imported history. None
         teaches every item as an answer.
         """

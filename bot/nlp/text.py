@@ -61,7 +61,7 @@ _UNIT = re.compile(
 _CODE_CANDIDATE = re.compile(r"\w+(?:-\w+)*")
 _DIGIT = re.compile(r"\d")
 _LETTER = re.compile(r"[^\W\d_]")
-_WORD_SEPARATORS = re.compile(r"[-/+_|]")
+WORD_SEPARATORS = re.compile(r"[-/+_|]")
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ def _words(text: str, language: str) -> list[str]:
     # Hyphens and slashes join parts that are words of their own
     # ("USB-C-Ladegeräte", "Stift/Kugelschreiber"). The German tokenizer
     # would keep them as one token.
-    doc = pipeline(language)(_WORD_SEPARATORS.sub(" ", text))
+    doc = pipeline(language)(WORD_SEPARATORS.sub(" ", text))
     stop_words = pipeline(language).Defaults.stop_words
 
     words = []
