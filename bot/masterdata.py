@@ -25,7 +25,7 @@ LOCATION_KINDS = ("office", "warehouse", "customer", "event")
 # An unknown key is most likely a typo that would silently drop data, so
 # each table accepts only these keys.
 TABLE_KEYS = {
-    "cost_centers": {"code", "name", "description"},
+    "cost_centers": {"code", "name", "description", "start", "end"},
     "projects": {"code", "name", "lead", "cost_center", "customer", "sites", "start", "end"},
     "accounts": {"number", "name", "default_tax_code"},
     "tax_codes": {"code", "name", "rate"},
@@ -40,9 +40,16 @@ KEY_LOCATION = N_("{entry}, key {key}")
 
 @dataclass(frozen=True)
 class CostCenter:
+    """A cost center; ``start`` and ``end`` bound it when a reorganisation opened or closed it."""
+
     code: str
     name: str
     description: str = ""
+    start: date | None = None
+    end: date | None = None
+
+    def active_on(self, day: date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
 
 
 @dataclass(frozen=True)
@@ -145,7 +152,8 @@ def parse_master_data(raw: dict[str, Any], path: Path) -> MasterData:
 
     cost_centers = reader.unique(
         "cost_centers", "code",
-        lambda e: CostCenter(e.text("code"), e.text("name"), e.optional_text("description") or ""),
+        lambda e: CostCenter(e.text("code"), e.text("name"), e.optional_text("description") or "",
+                             e.optional_date("start"), e.optional_date("end")),
         raw,
     )
     tax_codes = reader.unique(
@@ -220,6 +228,10 @@ def _check_references(data: MasterData, path: Path) -> None:
                  N_("add it to [[cost_centers]] or correct the code"), project.cost_center)
         if project.start and project.end and project.end < project.start:
             fail(f"[[projects]] {project.code}", "end", N_("the project ends before it starts"),
+                 N_("correct start or end"))
+    for center in data.cost_centers.values():
+        if center.start and center.end and center.end < center.start:
+            fail(f"[[cost_centers]] {center.code}", "end", N_("the cost center closes before it opens"),
                  N_("correct start or end"))
     for event in data.events:
         if event.end < event.start:

@@ -208,7 +208,8 @@ class Classifier:
         open_share = 1.0
 
         recollection = self._memory.recall(context)
-        if recollection:
+        # A remembered cost center closed by a reorganisation, or a project that has ended, is not repeated.
+        if recollection and coherence.is_open(recollection.allocation, context):
             reasons = self._explainer.explain(recollection.allocation, context, recollection=recollection)
             _add_draft(drafts, recollection.allocation, recollection.confidence, "memory", reasons)
             open_share -= recollection.confidence

@@ -13,7 +13,11 @@ module combines them so that no suggestion contradicts master data:
 - the fields a rule sets are fixed, and the others are conditioned on them
   by dropping contradicting values and renormalising over the rest;
 - a project that has not started or has ended by the order date keeps only
-  INACTIVE_PROJECT_FACTOR of its probability.
+  INACTIVE_PROJECT_FACTOR of its probability;
+- so does a cost center outside its start and end dates, and the share it
+  loses goes to the requester's own cost center when that one is open,
+  because a reorganisation moves people's purchases with them. A model
+  fitted before the reorganisation knows only the closed code.
 
 Only the most likely few values per field are combined, so the returned
 probabilities sum to at most 1.
@@ -78,7 +82,10 @@ class Coherence:
                 top: int = 3) -> list[tuple[Allocation, float]]:
         """Return the ``top`` most likely allocations with their joint probabilities, best first."""
         projects = self._projects(probabilities, context, fixed)
-        cost_centers = _point(fixed.cost_center) if fixed and fixed.cost_center else _best(probabilities.cost_center)
+        if fixed and fixed.cost_center:
+            cost_centers = _point(fixed.cost_center)
+        else:
+            cost_centers = _best(self._open_cost_centers(dict(probabilities.cost_center), context))
         accounts = _point(fixed.account) if fixed and fixed.account else _best(probabilities.account)
         taxes = {
             account: _point(fixed.tax_code) if fixed and fixed.tax_code else self._tax_codes(account, probabilities)
@@ -132,6 +139,36 @@ class Coherence:
         if weighed_total <= 0:
             return projects
         return {code: p * total / weighed_total for code, p in weighed.items()}
+
+    def is_open(self, allocation: Allocation, context: ItemContext) -> bool:
+        """Tell whether the allocation's cost center and project take bookings on the item's order date."""
+        center = self.master.cost_centers.get(allocation.cost_center)
+        if center is not None and not center.active_on(context.item.order_date):
+            return False
+        return not allocation.project or self._active(allocation.project, context)
+
+    def _open_cost_centers(self, cost_centers: dict[str, float], context: ItemContext) -> dict[str, float]:
+        """Scale closed cost centers by INACTIVE_PROJECT_FACTOR and give what they lose to the requester's own."""
+        order_date = context.item.order_date
+        lost = 0.0
+        weighed = {}
+        for code, p in cost_centers.items():
+            center = self.master.cost_centers.get(code)
+            if center is not None and not center.active_on(order_date):
+                weighed[code] = p * INACTIVE_PROJECT_FACTOR
+                lost += p - weighed[code]
+            else:
+                weighed[code] = p
+        if lost <= 0:
+            return cost_centers
+
+        own = context.requester.cost_center if context.requester else None
+        own_center = self.master.cost_centers.get(own or "")
+        if own_center is not None and own_center.active_on(order_date):
+            weighed[own_center.code] = weighed.get(own_center.code, 0.0) + lost
+            return weighed
+        total = sum(weighed.values())
+        return {code: p * (total + lost) / total for code, p in weighed.items()} if total > 0 else cost_centers
 
     def _active(self, code: str, context: ItemContext) -> bool:
         project = self.master.projects.get(code)

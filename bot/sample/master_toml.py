@@ -25,7 +25,8 @@ def write_master_data(master: MasterData, path: Path, company: str = COMPANY_NAM
     """
     tables: list[tuple[str, list[dict[str, TomlValue | None]]]] = [
         ("cost_centers", [
-            {"code": c.code, "name": c.name, "description": c.description} for c in master.cost_centers.values()
+            {"code": c.code, "name": c.name, "description": c.description, "start": c.start, "end": c.end}
+            for c in master.cost_centers.values()
         ]),
         ("projects", [
             {"code": p.code, "name": p.name, "lead": p.lead, "cost_center": p.cost_center, "customer": p.customer,

@@ -72,6 +72,8 @@ class CostCenterRow(StoreModel, table=True):
     code: str = Field(primary_key=True)
     name: str
     description: str = ""
+    start: dt.date | None = None
+    end: dt.date | None = None
     active: bool = True
 
 

@@ -2,7 +2,7 @@
 
 Cost centers use four-digit codes. On 1 July 2026 production (2000) is
 split into the bakery (2100) and the packing hall (2200); 2000 stays in
-master data, marked closed, because earlier bookings refer to it. Account
+master data with its last day, because earlier bookings refer to it. Account
 numbers and names are taken from the NS 4102 based standard accounts of
 the Tax Administration's SAF-T code lists. That list has no 6550
 (driftsmateriale), so operating materials go to 6590. The VAT codes are the
@@ -11,7 +11,7 @@ SAF-T standard codes that Nordlys Teknikk uses too.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from bot.masterdata import Account, CostCenter
 
@@ -29,11 +29,14 @@ COST_CENTERS = (
     CostCenter("1300", "IT", "PC-er, skjermer, nettverk, kassautstyr til butikkene, programvare og lisenser"),
     CostCenter("1400", "Personal og HMS", "HR, HMS og opplæring: arbeidsklær, førstehjelp og verneutstyr"),
     CostCenter("2000", "Produksjon (nedlagt)",
-               "Nedlagt 30.06.2026. Produksjonen på Midtun er fra 01.07.2026 delt i 2100 Bakeri og 2200 Pakkeri"),
+               "Nedlagt 30.06.2026. Produksjonen på Midtun er fra 01.07.2026 delt i 2100 Bakeri og 2200 Pakkeri",
+               end=REORGANISED_ON - timedelta(days=1)),
     CostCenter("2100", "Bakeri",
-               "Bakeriet på Midtun fra 01.07.2026: bakeutstyr, bakepapir, renhold, hygieneutstyr og arbeidsklær"),
+               "Bakeriet på Midtun fra 01.07.2026: bakeutstyr, bakepapir, renhold, hygieneutstyr og arbeidsklær",
+               start=REORGANISED_ON),
     CostCenter("2200", "Pakkeri",
-               "Pakkeriet på Midtun fra 01.07.2026: brødposer, esker, etiketter, folie og pakkelinjen"),
+               "Pakkeriet på Midtun fra 01.07.2026: brødposer, esker, etiketter, folie og pakkelinjen",
+               start=REORGANISED_ON),
     CostCenter("2300", "Produktutvikling", "Prøvebakeriet: råvarer til oppskrifter, småutstyr og nye produkter"),
     CostCenter("2500", "Kvalitet og mattrygghet",
                "HACCP og laboratorium: termometre, hygieneprøver, allergentester og loggere"),
