@@ -65,6 +65,8 @@ def build_parser() -> argparse.ArgumentParser:
     model_commands.add_parser("list", parents=[common], help="list the saved model versions, newest first")
     restore = model_commands.add_parser("restore", parents=[common], help="make a saved model version current again")
     restore.add_argument("version", metavar="VERSION", help="a version id that `allocbot model list` shows")
+    model_commands.add_parser("retrain", parents=[common],
+                              help="train a new model version on all history and answers in the store now")
     return parser
 
 
@@ -112,6 +114,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
         if args.model_command == "list":
             return model_commands.model_list(settings)
+        if args.model_command == "retrain":
+            return model_commands.model_retrain(settings)
         return model_commands.model_restore(settings, args.version)
 
     # Imported here so that `allocbot --help` and configuration errors stay fast:

@@ -17,8 +17,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from bot.errors import ConfigError
 from bot.i18n import N_
@@ -77,6 +77,17 @@ class ModelSettings(_Section):
     retrain_after_answers: int = Field(25, ge=1)
     # Crontab expression (minute hour day month weekday) of the scheduled full retrain.
     retrain_cron: str = "0 2 * * *"
+
+    @field_validator("retrain_cron")
+    @classmethod
+    def _valid_crontab(cls, value: str) -> str:
+        from bot.jobs import crontab_trigger
+
+        try:
+            crontab_trigger(value)
+        except ValueError:
+            raise PydanticCustomError("crontab", "invalid crontab expression") from None
+        return value
     # Model versions kept on disk, the current one included.
     keep_versions: int = Field(10, ge=1)
 
@@ -170,6 +181,7 @@ _EXPECTED = {
     "list_type": N_("expected a list"),
     "model_type": N_("expected a table"),
     "dict_type": N_("expected a table"),
+    "crontab": N_("expected five crontab fields: minute hour day month weekday, such as \"0 2 * * *\""),
 }
 _DIGITS_PATTERN = re.compile(r"\^\\d\{(\d+),(\d+)\}\$")
 

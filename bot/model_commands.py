@@ -1,4 +1,4 @@
-"""The ``allocbot model`` commands: list the saved model versions and make an earlier one current."""
+"""The ``allocbot model`` commands: list the saved model versions, make an earlier one current, retrain now."""
 
 from __future__ import annotations
 
@@ -31,6 +31,18 @@ def model_restore(settings: Settings, version: str) -> int:
     translator = Translator(settings.language)
     info = _model_versions(settings).restore(version)
     print(translator("Model version {version} is now current.", version=info.version))
+    return 0
+
+
+def model_retrain(settings: Settings) -> int:
+    """Train a new model version on every training label in the store, as the scheduled retrain does."""
+    from bot.commands import build_pipeline, print_training
+    from bot.console import ProgressPrinter
+
+    translator = Translator(settings.language)
+    pipeline = build_pipeline(settings, translator=translator, progress=ProgressPrinter(translator))
+    result = pipeline.train()
+    print_training(result, pipeline.classifier.version, settings.policy.target_precision, translator)
     return 0
 
 
