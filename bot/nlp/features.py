@@ -66,15 +66,17 @@ def requester_facts(context: ItemContext) -> Facts:
 
 
 def amount_facts(context: ItemContext) -> Facts:
-    """Return the currency and the log-binned quantity and unit price."""
+    """Return the currency and the log-binned quantity, unit price and line total."""
     item = context.item
     return {
         "currency": item.currency,
         "quantity_bin": _log2_bin(item.quantity),
         # Prices are binned per currency because the classifier has no
         # exchange rates. Half-octave bins separate prices around limits
-        # such as the deductible gift limit per unit.
+        # such as the deductible gift limit per unit, and line totals around
+        # a company's own capitalization limit per purchase.
         "unit_price_bin": f"{item.currency}:{_log2_bin(float(item.unit_price), steps_per_octave=2)}",
+        "line_total_bin": f"{item.currency}:{_log2_bin(float(item.net_total), steps_per_octave=2)}",
     }
 
 
