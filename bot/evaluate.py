@@ -38,7 +38,8 @@ def parse_rate(text: str) -> tuple[str, Decimal]:
         rate = Decimal(value.replace(",", "."))
     except InvalidOperation:
         rate = Decimal("-1")
-    if len(currency.strip()) != 3 or not currency.strip().isalpha() or rate <= 0:
+    # "nan" and "inf" parse as Decimals too, and NaN cannot even be compared with 0.
+    if not rate.is_finite() or rate <= 0 or len(currency.strip()) != 3 or not currency.strip().isalpha():
         raise UsageError("--rate", N_("invalid exchange rate {value}"), fix=N_("write it as EUR=11.52 (NOK per unit)"),
                          value=repr(text))
     return currency.strip().upper(), rate

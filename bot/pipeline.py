@@ -178,7 +178,12 @@ class Pipeline:
 
         with self.store.session() as session:
             examples = queries.training_examples(session)
-        current = self.versions.current()
+        rules = self.classifier.rules
+        try:
+            current = self.versions.current()
+        except ModelVersionError as exc:
+            log.warning("current model version unreadable, retraining: %s", exc)
+            current = None
         newer = examples[current.training_size:] if current else []
         reusable = (current is not None and len(examples) >= current.training_size
                     and all(source == "human" for _, _, source in newer)
@@ -193,35 +198,63 @@ class Pipeline:
             self.train()
             return
 
+        # The configured rules apply, not those in force when the version was trained.
+        self.classifier.rules = rules
         for item, allocation, _ in newer:
             self.classifier.remember(item, allocation)
         self._answers_since_training = len(newer)
         log.info("using model %s with %d newer answers remembered", self.classifier.version, len(newer))
 
-    def answer(self, item_id: int, allocation: Allocation, person: str) -> None:
+    def answer(self, item_id: int, allocation: Allocation, person: str) -> Decision:
         """Book a person's answer to a question and teach it to the classifier at once.
 
-        The decision and its training label are written in one transaction.
-        The classifier's memory applies the answer to the next suggestion,
-        and a full retrain starts once ``model.retrain_after_answers``
-        answers have come in since the last one.
+        The answer goes through the policy again, because the person may
+        have chosen a gift, representation or fixed-asset account: such an
+        answer is stored as pending and an approval is opened for the
+        manager, and it is learned only once approved. Otherwise the
+        decision and its training label are written in one transaction, the
+        classifier's memory applies the answer to the next suggestion, and a
+        full retrain starts once ``model.retrain_after_answers`` answers
+        have come in since the last one. Returns the policy's decision.
         """
+        from bot.nlp.classifier import TrainingDataError
+
         allocation = self.master.with_default_tax_code(allocation)
         with self.store.session() as session:
             found = queries.report_item(session, item_id)
             if found is None:
                 raise ValueError(f"amazon item {item_id} not found")
             item, amount_nok = found
-            decide(session, item_id, [(allocation, amount_nok)], decided_by=person, source="human")
-            queries.add_example(session, item_id, allocation, source="human")
-            audit(session, actor=person, action="question_answered", subject_type="item", subject_id=str(item_id),
-                  model_version=self.classifier.version, data={"allocation": allocation.label()})
+            chosen = Suggestion(allocation, confidence=1.0, source="human")
+            decision = route(item, amount_nok, chosen, self.master, self.settings.policy, threshold=0.0)
+            if decision.action == "approve":
+                decide(session, item_id, [(allocation, amount_nok)], decided_by=person, source="human",
+                       status="pending_approval")
+                add_question(session, item_id, kind="approval", asked_email=decision.person or "")
+                action = "answer_needs_approval"
+            else:
+                decide(session, item_id, [(allocation, amount_nok)], decided_by=person, source="human")
+                queries.add_example(session, item_id, allocation, source="human")
+                action = "question_answered"
+            audit(session, actor=person, action=action, subject_type="item", subject_id=str(item_id),
+                  model_version=self.classifier.version,
+                  data={"allocation": allocation.label(), "approver": decision.person, "reason": decision.reason})
+        if decision.action == "approve":
+            log.info("answer on item %s by %s needs approval by %s: %s", item_id, person, decision.person,
+                     decision.reason)
+            return decision
 
         self.classifier.remember(item, allocation)
         self._answers_since_training += 1
         if self._answers_since_training >= self.settings.model.retrain_after_answers:
             log.info("%d answers since the last training: retraining", self._answers_since_training)
-            self.train()
+            try:
+                self.train()
+            except TrainingDataError as exc:
+                # The answer is stored and remembered; the next answer or the scheduled retrain tries again.
+                log.warning("retrain after item %s failed: %s", item_id, exc)
+                self._answers_since_training = 0
+        return decision
 
     # -- intake -------------------------------------------------------------
 

@@ -135,5 +135,5 @@ class Suggestion:
     allocation: Allocation
     confidence: float
     reasons: tuple[Reason, ...] = ()
-    source: str = "model"  # "memory", "rule", "model" or "cold_start"
+    source: str = "model"  # "memory", "rule", "model" or "cold_start"; "human" for an answer being routed
     raw_confidence: float | None = None
