@@ -33,9 +33,10 @@ TruthKey = tuple[str, str, str]
 
 # The sample's history books about 3 % of its items differently from the
 # company's own rules, as hurried controllers do (48 of 1 565 with seed 2026).
-# Measured against such labels no model can show 98 % precision, so the demo
-# asks for 95 %.
-DEMO_TARGET_PRECISION = 0.95
+# Measured against such labels the most confident items of the training
+# replay were right 94 to 96 % of the time, so a target of 98 % or even 95 %
+# books nothing, and the demo asks for 93 %.
+DEMO_TARGET_PRECISION = 0.93
 
 
 def run_demo(settings: Settings, *, language: str | None, workspace: Path | None, seed: int,
