@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.masterdata import parse_master_data
-from bot.nlp.classifier import Classifier
+from bot.nlp.classifier import CONFIDENCE_CAPS, Classifier
 from bot.nlp.calibration import (
     MAX_CONFIDENCE,
     MIN_AUTO_SUPPORT,
@@ -285,11 +285,20 @@ def test_suggestions_carry_raw_confidence():
 
 def test_calibrated_suggestions_sum_at_most_one():
     classifier = Classifier(MASTER)
-    # Every cold-start suggestion calibrates to the upper bound, which three of them cannot all keep.
+    # Every cold-start suggestion calibrates to its cap, which three of them cannot all keep.
     classifier.calibrator = Calibrator().fit(outcomes("cold_start", 40, 0.3, 40))
 
     suggestions = classifier.suggest(ITEM)
 
     assert len(suggestions) > 1
-    assert suggestions[0].confidence == MAX_CONFIDENCE
     assert sum(suggestion.confidence for suggestion in suggestions) <= 1.0 + 1e-9
+
+
+def test_cold_start_stays_capped_after_calibration():
+    classifier = Classifier(MASTER)
+    classifier.calibrator = Calibrator().fit(outcomes("cold_start", 40, 0.3, 40))
+
+    suggestions = classifier.suggest(ITEM)
+
+    assert suggestions[0].source == "cold_start"
+    assert suggestions[0].confidence == CONFIDENCE_CAPS["cold_start"]

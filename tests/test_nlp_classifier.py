@@ -7,6 +7,7 @@ import pytest
 
 from bot.masterdata import parse_master_data
 from bot.nlp import reasons
+from bot.nlp.calibration import Calibrator, Outcome
 from bot.nlp.classifier import PERSON_WEIGHT, Classifier, TrainingDataError
 from bot.nlp.context import ContextBuilder
 from bot.nlp.model import Model
@@ -496,3 +497,33 @@ def test_one_allocation_training_set_raises():
 
     with pytest.raises(TrainingDataError, match="400/-/6551/1"):
         Classifier(MASTER).learn(history)
+
+
+def test_person_decision_outranks_confident_model():
+    classifier = Classifier(MASTER)
+    classifier.learn(office_history())
+    title, asin, _, _, _ = MOUSE
+    classifier.remember(make_item(title, OLA, OFFICE, asin=asin), ADMIN_OFFICE)
+    # A calibration that trusts the model fully and memory little must not reorder the tiers.
+    classifier.calibrator = Calibrator().fit(
+        [Outcome("model", 0.9, True)] * 60 + [Outcome("memory", 0.6, False)] * 60)
+
+    suggestions = classifier.suggest(make_item(title, OLA, OFFICE, asin=asin))
+
+    assert suggestions[0].allocation == ADMIN_OFFICE
+    assert suggestions[0].source == "memory"
+
+
+def test_memory_skips_project_after_move():
+    classifier = Classifier(MASTER)
+    classifier.learn(office_history())
+    screws = "Zylinderschrauben M6x16 DIN 912, 100 Stück"
+    classifier.remember(make_item(screws, TOR, SITE, order_date=date(2026, 9, 1)), PROJECT_MATERIAL)
+    moved = Allocation("600", "P-2001", "6590", "1")
+    classifier.remember(make_item("Kabelkanal 40 x 60 mm", TOR, NEW_SITE, order_date=date(2026, 9, 10)), moved)
+
+    same_site = classifier.suggest(make_item(screws, TOR, SITE, order_date=date(2026, 9, 5)))[0]
+    after_move = classifier.suggest(make_item(screws, TOR, SITE, order_date=date(2026, 9, 12)))[0]
+
+    assert same_site.source == "memory"
+    assert after_move.source != "memory"

@@ -13,13 +13,13 @@ Their confidences are mixed so that each source claims its share of what
 the sources before it left open: the memory keeps its own confidence, a rule
 takes RULE_TRUST of the rest, and the model the remainder. An allocation
 that several sources give adds up their shares and keeps the reasons and the
-source of the strongest. Suggestions are ranked by source precedence, then
-by confidence, and their confidences sum to at most 1.
+source of the strongest. Their confidences sum to at most 1.
 
-Once a replay of the history has fitted ``calibrator``, the mixed scores are
-mapped to calibrated probabilities per source and the suggestions are
-ranked by those alone, and ``threshold`` carries the auto-booking threshold
-derived in the same replay (see ``bot.nlp.calibration``).
+Suggestions are ranked in tiers: a person's remembered decision, then a
+rule, then everything learned. Within a tier they are ranked by confidence,
+which a replay of the history calibrates per source once it has fitted
+``calibrator``; ``threshold`` carries the auto-booking threshold derived in
+the same replay (see ``bot.nlp.calibration``).
 """
 
 from __future__ import annotations
@@ -61,6 +61,10 @@ CONFIDENCE_CAPS = {"memory": MEMORY_CAP, "rule": 0.95, "model": 0.95, "cold_star
 
 _PRECEDENCE = ("memory", "rule", "model", "cold_start")
 
+# Tiers that outrank any confidence: a person's decision on the same product
+# in the same situation, then a configured rule, then everything learned.
+PERSON_TIER, RULE_TIER, LEARNED_TIER = 0, 1, 2
+
 TRAINING_DATA = N_("training data")
 
 # Weight of a decision given to ``remember`` in the model's fit, against 1
@@ -87,6 +91,7 @@ class _Example:
 class _Draft:
     confidence: float
     source: str
+    tier: int
     reasons: list[Reason] = field(default_factory=list)
 
 
@@ -211,7 +216,8 @@ class Classifier:
         # A remembered cost center closed by a reorganisation, or a project that has ended, is not repeated.
         if recollection and coherence.is_open(recollection.allocation, context):
             reasons = self._explainer.explain(recollection.allocation, context, recollection=recollection)
-            _add_draft(drafts, recollection.allocation, recollection.confidence, "memory", reasons)
+            tier = PERSON_TIER if recollection.by_person else LEARNED_TIER
+            _add_draft(drafts, recollection.allocation, recollection.confidence, "memory", tier, reasons)
             open_share -= recollection.confidence
 
         base_source = "cold_start" if estimate else "model"
@@ -219,13 +225,13 @@ class Classifier:
         if rule:
             for allocation, probability in coherence.combine(probabilities, context, fixed=rule.rule, top=top):
                 reasons = self._explainer.explain(allocation, context, rule=rule, estimate=estimate)
-                _add_draft(drafts, allocation, open_share * RULE_TRUST * probability, "rule", reasons)
+                _add_draft(drafts, allocation, open_share * RULE_TRUST * probability, "rule", RULE_TIER, reasons)
             open_share *= 1 - RULE_TRUST
 
         scale = CONFIDENCE_CAPS["cold_start"] if estimate else 1.0
         for allocation, probability in coherence.combine(probabilities, context, top=top):
             reasons = self._explainer.explain(allocation, context, estimate=estimate)
-            _add_draft(drafts, allocation, open_share * scale * probability, base_source, reasons)
+            _add_draft(drafts, allocation, open_share * scale * probability, base_source, LEARNED_TIER, reasons)
 
         suggestions = self._calibrated(_rank(drafts), top)
         logger.debug("item %s: %s", context.item.key,
@@ -253,23 +259,30 @@ class Classifier:
         self._memory.add(context, allocation, by_person=by_person)
         return allocation
 
-    def _calibrated(self, suggestions: list[Suggestion], top: int) -> list[Suggestion]:
-        """Map raw confidences to calibrated ones and keep the ``top`` most likely.
+    def _calibrated(self, ranked: list[tuple[int, Suggestion]], top: int) -> list[Suggestion]:
+        """Map raw confidences to calibrated ones and keep the ``top`` best, tier first.
 
-        Calibrated suggestions are ranked by confidence alone, because the
-        calibration measured how often each source was right at its level:
-        a memory of one decision that the replay found wrong as often as not
-        no longer outranks a confident model. Their sum stays at most 1 and
-        the first one keeps its value.
+        Within a tier, calibrated suggestions are ranked by confidence alone,
+        because the calibration measured how often each source was right at
+        its level: a memory of imported history that the replay found wrong
+        as often as not no longer outranks a confident model. A person's
+        decision and a rule keep their tiers above everything learned. The
+        cold start stays capped, so it is always marked low confidence. The
+        confidences sum to at most 1 and the first one keeps its value.
         """
-        if not self.calibrator.fitted or not suggestions:
-            return suggestions[:top]
+        if not self.calibrator.fitted or not ranked:
+            return [suggestion for _, suggestion in ranked[:top]]
 
-        calibrated = [replace(suggestion, raw_confidence=suggestion.confidence,
-                              confidence=self.calibrator.apply(suggestion.source, suggestion.confidence))
-                      for suggestion in suggestions]
+        tiered = []
+        for tier, suggestion in ranked:
+            confidence = self.calibrator.apply(suggestion.source, suggestion.confidence)
+            if suggestion.source == "cold_start":
+                confidence = min(confidence, CONFIDENCE_CAPS["cold_start"])
+            tiered.append((tier, replace(suggestion, raw_confidence=suggestion.confidence, confidence=confidence)))
         # sorted() is stable, so equal confidences keep the order of source precedence.
-        calibrated = sorted(calibrated, key=lambda suggestion: suggestion.confidence, reverse=True)[:top]
+        tiered.sort(key=lambda entry: (entry[0], -entry[1].confidence))
+        calibrated = [suggestion for _, suggestion in tiered[:top]]
+
         rest = sum(suggestion.confidence for suggestion in calibrated[1:])
         room = 1.0 - calibrated[0].confidence
         if rest > room:
@@ -297,26 +310,27 @@ class Classifier:
 
 
 def _add_draft(drafts: dict[Allocation, _Draft], allocation: Allocation, confidence: float, source: str,
-               reasons: list[Reason]) -> None:
+               tier: int, reasons: list[Reason]) -> None:
     draft = drafts.get(allocation)
     if draft is None:
-        drafts[allocation] = _Draft(confidence, source, list(reasons))
+        drafts[allocation] = _Draft(confidence, source, tier, list(reasons))
         return
 
     draft.confidence += confidence
+    draft.tier = min(draft.tier, tier)
     for reason in reasons:
         if reason not in draft.reasons:
             draft.reasons.append(reason)
 
 
-def _rank(drafts: dict[Allocation, _Draft]) -> list[Suggestion]:
+def _rank(drafts: dict[Allocation, _Draft]) -> list[tuple[int, Suggestion]]:
     ranked = sorted(drafts.items(), key=lambda entry: (_PRECEDENCE.index(entry[1].source), -entry[1].confidence))
     return [
-        Suggestion(
+        (draft.tier, Suggestion(
             allocation=allocation,
             confidence=min(draft.confidence, CONFIDENCE_CAPS[draft.source]),
             reasons=tuple(draft.reasons[:MAX_REASONS]),
             source=draft.source,
-        )
+        ))
         for allocation, draft in ranked
     ]

@@ -10,7 +10,9 @@ same model numbers) ordered by the same requester, or else by someone from
 the same cost center. The delivery place and the project codes typed at
 checkout must match too, because they are what turns the same cable into a
 project cost. So must the next event, when the requester pays for it and it
-is close, because then the same coffee may be bought for the event.
+is close, because then the same coffee may be bought for the event. A
+decision for a project is not recalled once the requester has ordered for
+another project since, because technicians move from site to site.
 
 The memory also counts what the history shows, so that reasons quote real
 numbers: items per title term and account, items per requester and target,
@@ -149,7 +151,7 @@ class Memory:
             matches = []
             for key in candidates:
                 entry = self._entries[key]
-                if entry.situation != situation:
+                if entry.situation != situation or _moved_on(entry, context):
                     continue
                 kind = _same_product(entry, context)
                 if kind:
@@ -177,6 +179,10 @@ class Memory:
     def count_with_term(self, term: str, account: str) -> int:
         """Return how many remembered items have ``term`` in the title and were booked to ``account``."""
         return self._term_accounts.get(term, Counter())[account]
+
+    def count_term(self, term: str) -> int:
+        """Return how many remembered items have ``term`` in the title, whatever their account."""
+        return sum(self._term_accounts.get(term, Counter()).values())
 
     def count_by_requester(self, requester: str, field: str, value: str) -> int:
         """Return how many items ``requester`` ordered for a cost center or project (``field``)."""
@@ -252,6 +258,17 @@ def _recollect(matches: list[tuple[_Entry, str]], scope: str, factor: float) -> 
 
     confidence = MEMORY_CAP * factor * share * (count + 1) / (count + 2)
     return Recollection(allocation, confidence, count, match, scope, by_person)
+
+
+def _moved_on(entry: _Entry, context: ItemContext) -> bool:
+    """Tell whether the requester has ordered for another project since the entry's project.
+
+    A technician who moved from one customer site to the next orders the
+    same screws for the new project, so the old project's decision no
+    longer applies.
+    """
+    project = entry.allocation.project
+    return bool(project and context.recent_projects and context.recent_projects[0] != project)
 
 
 def _scopes(entry: _Entry) -> list[tuple[str, str]]:

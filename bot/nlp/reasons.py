@@ -22,6 +22,11 @@ from bot.records import Allocation, Reason
 
 MAX_REASONS = 3
 
+# A title term is quoted as history only if it has this many letters and at
+# least this share of the earlier items with it went to the account.
+MIN_TERM_LENGTH = 3
+MIN_TERM_SHARE = 0.5
+
 
 SAME_PRODUCT = N_("earlier orders of the same product allocated to {target}: {count}")
 SIMILAR_TITLE = N_("earlier orders with a near-identical title allocated to {target}: {count}")
@@ -101,11 +106,19 @@ class Explainer:
     def _history_reasons(self, allocation: Allocation, context: ItemContext) -> list[Reason]:
         reasons = []
 
-        best_term, best_count = "", 0
+        best_term, best_count, best_score = "", 0, 0.0
         for term in context.title.words:
+            if len(term) < MIN_TERM_LENGTH:
+                continue
             count = self.memory.count_with_term(term, allocation.account)
-            if count > best_count:
-                best_term, best_count = term, count
+            if not count:
+                continue
+            # A term counts by how often it led to this account and how rarely
+            # to others, so "Kaffee" is quoted rather than "schwarz" or "Stück".
+            share = count / self.memory.count_term(term)
+            score = count * share
+            if share >= MIN_TERM_SHARE and score > best_score:
+                best_term, best_count, best_score = term, count, score
         if best_count:
             reasons.append(Reason(TERM_HISTORY, {"count": best_count, "term": best_term,
                                                  "account": allocation.account}))
