@@ -102,6 +102,7 @@ class Memory:
         self._by_asin: dict[tuple[str, str, str], set[str]] = defaultdict(set)
         self._by_codes: dict[tuple[str, str, frozenset[str]], set[str]] = defaultdict(set)
         self._term_accounts: dict[str, Counter[str]] = defaultdict(Counter)
+        self._term_totals: Counter[str] = Counter()
         self._requester_targets: dict[tuple[str, str], Counter[str]] = defaultdict(Counter)
         self._account_taxes: dict[str, Counter[str]] = defaultdict(Counter)
         self._sequence = 0
@@ -178,15 +179,17 @@ class Memory:
 
     def count_with_term(self, term: str, account: str) -> int:
         """Return how many remembered items have ``term`` in the title and were booked to ``account``."""
-        return self._term_accounts.get(term, Counter())[account]
+        counts = self._term_accounts.get(term)
+        return counts[account] if counts else 0
 
     def count_term(self, term: str) -> int:
         """Return how many remembered items have ``term`` in the title, whatever their account."""
-        return sum(self._term_accounts.get(term, Counter()).values())
+        return self._term_totals[term]
 
     def count_by_requester(self, requester: str, field: str, value: str) -> int:
         """Return how many items ``requester`` ordered for a cost center or project (``field``)."""
-        return self._requester_targets.get((requester, field), Counter())[value]
+        counts = self._requester_targets.get((requester, field))
+        return counts[value] if counts else 0
 
     def tax_history(self) -> dict[str, Counter[str]]:
         """Return the VAT codes seen per account number."""
@@ -218,6 +221,7 @@ class Memory:
         allocation = entry.allocation
         for word in entry.words:
             self._term_accounts[word][allocation.account] += step
+            self._term_totals[word] += step
         if entry.requester:
             self._requester_targets[(entry.requester, "cost_center")][allocation.cost_center] += step
             self._requester_targets[(entry.requester, "project")][allocation.project or ""] += step
