@@ -136,6 +136,11 @@ def learn(settings: Settings, files: Sequence[Path]) -> int:
         # NOTE: a corrected label in a file learned before is not taken over yet.
         print(translator("{count} items were learned before and kept their allocation.", count=known))
 
+    if not added:
+        # Nothing new to learn: the current version stays, or is trained if there is none yet.
+        prepare_classifier(pipeline, translator)
+        print(translator("Model {version} is up to date.", version=pipeline.classifier.version))
+        return 0
     result = pipeline.train()
     print_training(result, pipeline.classifier.version, pipeline.settings.policy.target_precision, translator)
     return 0

@@ -139,6 +139,7 @@ def test_learn_again_reports_known_items(company):
     assert status == 0
     assert "Imported 0 labeled items." in out
     assert re.search(r"^\d+ items were learned before and kept their allocation\.$", out, re.MULTILINE)
+    assert re.search(r"^Model m-\d+-[0-9a-f]+ is up to date\.$", out, re.MULTILINE)
 
 
 def test_bad_store_url_is_config_error(tmp_path):
