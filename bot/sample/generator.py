@@ -16,15 +16,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from bot.records import Allocation
 from bot.sample.company import Company, build_company
 from bot.sample.mail import write_forwarded_email
 from bot.sample.master_toml import write_master_data
 from bot.sample.orders import Order, OrderFactory, price_factors
 from bot.sample.purchases import Purchase
+from bot.sample.labels import label_orders
 from bot.sample.rates import ExchangeRates
-from bot.sample.report import RowKey, row_key, write_order_report, write_truth
-from bot.sample.rules import INCONSISTENCY_RATE, LineFacts, allocate, misallocate
+from bot.sample.report import write_order_report, write_truth
+from bot.sample.rules import INCONSISTENCY_RATE, allocate, misallocate
 from bot.sample.scenarios import plan_purchases
 from bot.sample.statement import build_statement, write_statement_csv
 from bot.sample.statement_pdf import write_statement_pdf
@@ -70,7 +70,8 @@ def generate(out_dir: Path, seed: int = 2026) -> SampleFiles:
     months = sorted({(purchase.order_date.year, purchase.order_date.month) for purchase in purchases})
     factory = OrderFactory(_rng(seed, "orders"), price_factors(_rng(seed, "prices"), [month for _, month in months]))
     orders = _build_orders(purchases, factory, company)
-    labels = _label(orders, company, rates, _rng(seed, "labels"))
+    labels = label_orders(orders, company.master.accounts, rates, _rng(seed, "labels"), allocate=allocate,
+                          misallocate=misallocate, slip_rate=INCONSISTENCY_RATE)
 
     by_month = {month: [order for order in orders if _month(order.purchase) == month] for month in months}
     files = SampleFiles(
@@ -146,25 +147,3 @@ def _build_orders(purchases: list[Purchase], factory: OrderFactory, company: Com
             order = factory.build(purchase, approver, last_shipment=month_end)
         orders.append(order)
     return orders
-
-
-def _label(orders: list[Order], company: Company, rates: ExchangeRates,
-           rng: random.Random) -> dict[RowKey, Allocation]:
-    """Allocate every order line the controller's way; all rows of one line share its allocation."""
-    labels: dict[RowKey, Allocation] = {}
-    for order in orders:
-        for index, line in enumerate(order.purchase.lines):
-            placed = [(shipment, row) for shipment in order.shipments for row in shipment.rows
-                      if row.line_index == index]
-            first_shipment, first_row = placed[0]
-            unit_price = rates.to_nok(first_row.purchase_ppu, order.currency, first_shipment.payment_date)
-            line_total = sum(rates.to_nok(row.net_total, order.currency, shipment.payment_date)
-                             for shipment, row in placed)
-            facts = LineFacts(order.purchase, line, unit_price, line_total)
-
-            allocation = allocate(facts, company.master.accounts)
-            if rng.random() < INCONSISTENCY_RATE:
-                allocation = misallocate(allocation, order.purchase, rng)
-            for shipment, row in placed:
-                labels[row_key(order, shipment, row)] = allocation
-    return labels

@@ -21,13 +21,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from bot.records import Allocation
 from bot.sample.master_toml import write_master_data
 from bot.sample.orders import Order, OrderFactory, price_factors
 from bot.sample.purchases import Purchase
+from bot.sample.labels import label_orders
 from bot.sample.rates import ExchangeRates
-from bot.sample.report import RowKey, row_key, write_order_report
-from bot.sample.rules import LineFacts
+from bot.sample.report import write_order_report
 from bot.sample.second import catalog, sites
 from bot.sample.second.chart import REORGANISED_ON
 from bot.sample.second.company import Company, build_company
@@ -82,7 +81,8 @@ def generate_second(out_dir: Path, seed: int = 7, items: int = 3000) -> SecondCo
     specials = planner.specials(events, first_day, last_day)
     orders = _fill_months(months, month_targets(months, items), specials, planner, factory, company, last_day,
                           _rng(seed, "days"))
-    labels = _label(orders, company, rates, _rng(seed, "labels"))
+    labels = label_orders(orders, company.master.accounts, rates, _rng(seed, "labels"), allocate=allocate,
+                          misallocate=misallocate, slip_rate=INCONSISTENCY_RATE)
 
     files = SecondCompanyFiles(
         master_data=out_dir / "masterdata.toml",
@@ -166,25 +166,3 @@ def _pick_day(days: list[date], rng: random.Random) -> date:
     """Pick an order day. Weekends get a twentieth of a weekday's orders."""
     weights = [1.0 if day.weekday() < 5 else 0.05 for day in days]
     return rng.choices(days, weights=weights)[0]
-
-
-def _label(orders: list[Order], company: Company, rates: ExchangeRates,
-           rng: random.Random) -> dict[RowKey, Allocation]:
-    """Allocate every order line the controller's way; all rows of one line share its allocation."""
-    labels: dict[RowKey, Allocation] = {}
-    for order in orders:
-        for index, line in enumerate(order.purchase.lines):
-            placed = [(shipment, row) for shipment in order.shipments for row in shipment.rows
-                      if row.line_index == index]
-            first_shipment, first_row = placed[0]
-            unit_price = rates.to_nok(first_row.purchase_ppu, order.currency, first_shipment.payment_date)
-            line_total = sum(rates.to_nok(row.net_total, order.currency, shipment.payment_date)
-                             for shipment, row in placed)
-            facts = LineFacts(order.purchase, line, unit_price, line_total)
-
-            allocation = allocate(facts, company.master.accounts)
-            if rng.random() < INCONSISTENCY_RATE:
-                allocation = misallocate(allocation, order.purchase, rng)
-            for shipment, row in placed:
-                labels[row_key(order, shipment, row)] = allocation
-    return labels
