@@ -26,7 +26,7 @@ from bot.history import labeled_fields, read_labeled_history
 from bot.i18n import N_, Translator
 from bot.masterdata import load_master_data
 from bot.rates import REFERENCE_RATES, approximate_nok
-from bot.records import ReportItem
+from bot.records import ReportItem, occurrence_keys
 
 log = logging.getLogger(__name__)
 
@@ -55,12 +55,24 @@ def evaluate(settings: Settings, files: Sequence[Path], master_path: Path, *, js
     rates = {**REFERENCE_RATES, **(rates or {})}
 
     items: list[ReportItem] = []
+    seen: set[str] = set()
+    repeated = 0
     scored: set[str] | None = None
     for path in files:
-        items += read_labeled_history(path, master)
+        report = read_labeled_history(path, master)
+        # Overlapping exports repeat items, which would be scored twice and the second time from memory.
+        for item, key in zip(report, occurrence_keys(report)):
+            if key in seen:
+                repeated += 1
+                continue
+            seen.add(key)
+            items.append(item)
         fields = set(labeled_fields(path))
         scored = fields if scored is None else scored & fields
     _check_currencies(items, rates)
+    if repeated:
+        print(translator("{count} rows repeat an item of an earlier file and are replayed once.", count=repeated),
+              file=out)
 
     # Imported here because spaCy and scikit-learn take seconds to load.
     from bot.commands import configured_rules

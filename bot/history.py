@@ -17,6 +17,9 @@ from bot.masterdata import MasterData
 from bot.policy import missing_codes
 from bot.records import ReportItem, Statement
 
+# Columns a labeled report must have; Project Code and Tax Code may be left out.
+REQUIRED_LABEL_COLUMNS = ("Cost Center", "GL Code")
+
 # Allocation fields by the report column that carries them.
 FIELD_COLUMNS = {"cost_center": "Cost Center", "project": "Project Code", "account": "GL Code",
                  "tax_code": "Tax Code"}
@@ -28,6 +31,13 @@ def read_labeled_history(path: Path, master: MasterData) -> list[ReportItem]:
     if isinstance(content, Statement):
         raise InputError(path, N_("is a card statement, not a labeled order report"),
                          fix=N_("pass Amazon Business order reports with Cost Center and GL Code filled in"))
+
+    missing = [column for column in REQUIRED_LABEL_COLUMNS if column not in report_columns(path)]
+    if missing:
+        # Named as a missing column, because every row would otherwise be reported as unlabeled.
+        raise InputError(path, N_("order report is missing the column(s) {columns}"),
+                         fix=N_("fill in Cost Center and GL Code on every row of labeled history"),
+                         columns=", ".join(repr(column) for column in missing))
 
     unlabeled = [item for item in content if item.labels is None]
     if unlabeled:

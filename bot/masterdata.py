@@ -27,7 +27,7 @@ LOCATION_KINDS = ("office", "warehouse", "customer", "event")
 TABLE_KEYS = {
     "cost_centers": {"code", "name", "description", "start", "end"},
     "projects": {"code", "name", "lead", "cost_center", "customer", "sites", "start", "end"},
-    "accounts": {"number", "name", "default_tax_code"},
+    "accounts": {"number", "name", "description", "default_tax_code"},
     "tax_codes": {"code", "name", "rate"},
     "employees": {"email", "name", "cost_center", "role", "manager"},
     "events": {"name", "start", "end", "location", "cost_center", "project"},
@@ -69,6 +69,7 @@ class Account:
     number: str
     name: str
     default_tax_code: str | None = None
+    description: str = ""
 
 
 @dataclass(frozen=True)
@@ -149,6 +150,11 @@ def load_master_data(path: Path) -> MasterData:
 def parse_master_data(raw: dict[str, Any], path: Path) -> MasterData:
     """Build MasterData from parsed TOML, checking codes and references."""
     reader = _TableReader(path)
+    unknown = sorted(set(raw) - set(TABLE_KEYS))
+    if unknown:
+        # A misspelled table such as [[location]] would otherwise drop its entries without a word.
+        raise InputError(path, N_("unknown table {value}"), location=N_("key {key}"), fix=N_("use one of {allowed}"),
+                         key=unknown[0], value=repr(unknown[0]), allowed=", ".join(TABLE_KEYS))
 
     cost_centers = reader.unique(
         "cost_centers", "code",
@@ -163,7 +169,8 @@ def parse_master_data(raw: dict[str, Any], path: Path) -> MasterData:
     )
     accounts = reader.unique(
         "accounts", "number",
-        lambda e: Account(e.text("number"), e.text("name"), e.optional_text("default_tax_code")),
+        lambda e: Account(e.text("number"), e.text("name"), e.optional_text("default_tax_code"),
+                          e.optional_text("description") or ""),
         raw,
     )
     employees = reader.unique(

@@ -10,6 +10,8 @@ Money is always `decimal.Decimal` and dates are `datetime.date`.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -73,6 +75,22 @@ class ReportItem:
     def key(self) -> str:
         """Identify the row across imports: order, charge, ASIN and row number."""
         return f"{self.order_id}:{self.payment_reference or '-'}:{self.asin or '-'}:{self.line}"
+
+
+def occurrence_keys(items: Sequence[ReportItem]) -> list[str]:
+    """Return a key per item of one report that overlapping reports share: order id, ASIN and occurrence number.
+
+    The row number differs between two exports of overlapping periods, and
+    the payment reference is missing from a report exported before Amazon
+    charged the shipment, so neither is part of the key.
+    """
+    occurrences: Counter[str] = Counter()
+    keys = []
+    for item in items:
+        identity = f"{item.order_id}:{item.asin or '-'}"
+        occurrences[identity] += 1
+        keys.append(f"{identity}:{occurrences[identity]}")
+    return keys
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import replace
 from datetime import date, timedelta
@@ -273,7 +274,7 @@ def test_labels_hidden_from_classifier(tmp_path):
 
 # --- allocbot evaluate ---------------------------------------------------------------
 
-ROWS = 90
+ROWS = 160
 
 
 @pytest.fixture(scope="module")
@@ -449,3 +450,27 @@ def test_evaluate_missing_master(company, tmp_path):
     assert status == 2
     assert "finnes-ikke.toml" in err
     assert "not found" in err
+
+
+def test_evaluate_missing_label_column(tmp_path):
+    master = write_master(tmp_path)
+    columns = tuple(column for column in COLUMNS if column != "GL Code")
+    report = write_report(tmp_path / "history-nogl.csv", history_rows(5), columns)
+    config = tmp_path / "config.toml"
+    config.write_text('language = "en"\n', encoding="utf-8")
+
+    status, _, err = run(["--config", str(config), "evaluate", str(report), "--master", str(master)])
+
+    assert status == 1
+    assert "history-nogl.csv" in err
+    assert "missing the column(s) 'GL Code'" in err
+
+
+def test_evaluate_same_file_twice_counts_once(company):
+    report = str(company / "history.csv")
+    status, out, _ = run(["--config", str(company / "config-en.toml"), "evaluate", report, report,
+                          "--master", str(company / "stamdata.toml")])
+
+    assert status == 0
+    assert f"{ROWS} rows repeat an item of an earlier file" in out
+    assert re.search(rf"^Items replayed: {ROWS}$", out, re.MULTILINE)

@@ -381,3 +381,18 @@ def test_empty_file_rejected(tmp_path):
 
     assert "stamdata.toml" in str(caught.value)
     assert "[[cost_centers]] is empty or missing" in str(caught.value)
+
+
+def test_unknown_table_named(tmp_path):
+    error = load_error(tmp_path, COMPANY + '\n[[location]]\nlabel = "Lager"\naddress = "Lagerveien 3"\nkind = "warehouse"\n')
+
+    assert error.params["key"] == "location"
+    assert "locations" in error.params["allowed"]
+
+
+def test_account_description_read(tmp_path):
+    text = COMPANY.replace('name = "Datautstyr"', 'name = "Datautstyr"\ndescription = "PC og skjerm"', 1)
+
+    master = load_master_data(write_master(tmp_path, text))
+
+    assert master.accounts["6551"].description == "PC og skjerm"

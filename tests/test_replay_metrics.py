@@ -62,12 +62,14 @@ def steps_of(kinds: str, auto: str = "") -> list[ReplayStep]:
 
 @pytest.mark.parametrize(("items", "points"), [
     (0, []),
-    (49, []),
-    (50, []),
-    (51, [50]),
-    (1000, [50, 100, 200, 300, 500]),
-    (1001, [50, 100, 200, 300, 500, 1000]),
+    (149, []),
+    (150, [50]),
+    (199, [50]),
+    (200, [50, 100]),
+    (1099, [50, 100, 200, 300, 500]),
+    (1100, [50, 100, 200, 300, 500, 1000]),
     (2500, [50, 100, 200, 300, 500, 1000, 2000]),
+    (3100, [50, 100, 200, 300, 500, 1000, 2000, 3000]),
 ])
 def test_curve_points(items, points):
     assert curve_points(items) == points
@@ -175,13 +177,13 @@ def test_window_nothing_booked_precision_none():
 
 
 def test_metrics_curve_positions():
-    curve = replay_metrics(steps_of("R" * 160))["learning_curve"]
+    curve = replay_metrics(steps_of("R" * 210))["learning_curve"]
 
     assert [point["after"] for point in curve] == [50, 100]
 
 
 def test_metrics_json_keys():
-    metrics = replay_metrics(steps_of("R" * 120, auto="b" * 60))
+    metrics = replay_metrics(steps_of("R" * 160, auto="b" * 60))
 
     assert set(metrics) == {"items", "accuracy", "fields", "top3_accuracy", "calibration_error",
                             "questions_per_100", "learning_curve"}

@@ -2,7 +2,7 @@
 
 The cost center leans to the requester's own and to cost centers whose name
 or description shares a word with the title, and the account to accounts
-whose name shares one. The project comes from project codes typed at checkout,
+whose name or description shares one. The project comes from project codes typed at checkout,
 delivery to a project's site or an event a project pays for. Words are
 compared as lemmas or stems, and a master-data word of four letters or more
 also matches inside a longer title word, because Norwegian and German
@@ -54,7 +54,9 @@ class ColdStart:
             code: _vocabulary(f"{center.name} {center.description}")
             for code, center in master.cost_centers.items()
         }
-        self._account_words = {number: _vocabulary(account.name) for number, account in master.accounts.items()}
+        self._account_words = {
+            number: _vocabulary(f"{account.name} {account.description}") for number, account in master.accounts.items()
+        }
 
     def estimate(self, context: ItemContext) -> ColdStartEstimate:
         title_words = set(context.title.words)

@@ -23,14 +23,15 @@ _LATER_STEP = 1000
 
 
 def curve_points(items: int) -> list[int]:
-    """Return the positions of the curve points that have a full or partial window after them.
+    """Return the positions of the curve points that have a full window of CURVE_WINDOW items after them.
 
     They are 50, 100, 200, 300, 500, 1000 and every further 1000, as far
-    as items remain after the point.
+    as the replay reaches. A point with fewer items after it is left out,
+    because a share of nine items would read like one of a hundred.
     """
-    points = [point for point in _FIRST_POINTS if point < items]
+    points = [point for point in _FIRST_POINTS if point + CURVE_WINDOW <= items]
     point = _FIRST_POINTS[-1] + _LATER_STEP
-    while point < items:
+    while point + CURVE_WINDOW <= items:
         points.append(point)
         point += _LATER_STEP
     return points

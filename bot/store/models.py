@@ -97,6 +97,7 @@ class AccountRow(StoreModel, table=True):
     number: str = Field(primary_key=True)
     name: str
     default_tax_code: str | None = None
+    description: str = ""
     active: bool = True
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import case, delete, exists, update
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
-from bot.records import Allocation, CardCharge, ReportItem, Statement, Suggestion
+from bot.records import Allocation, CardCharge, ReportItem, Statement, Suggestion, occurrence_keys
 from bot.store.audit import audit, verify_audit_chain
 from bot.store.models import (
     ALLOCATION_SOURCES,
@@ -176,14 +176,9 @@ def add_report_items(
     A later report fills it in on the stored item while the item is still new.
     """
     order_row_ids: dict[str, int] = {}
-    occurrences: Counter[str] = Counter()
     stored: list[AmazonItem] = []
 
-    for item in items:
-        identity = f"{item.order_id}:{item.asin or '-'}"
-        occurrences[identity] += 1
-        item_key = f"{identity}:{occurrences[identity]}"
-
+    for item, item_key in zip(items, occurrence_keys(items)):
         if item.order_id not in order_row_ids:
             order_row_ids[item.order_id] = _order_row_id(session, item)
 
