@@ -12,8 +12,8 @@ import sys
 from pathlib import Path
 
 from bot.config import Settings, load_settings
-from bot.errors import AllocbotError, ConfigError
-from bot.i18n import Translator
+from bot.errors import AllocbotError, ConfigError, UsageError
+from bot.i18n import N_, Translator
 
 log = logging.getLogger("bot")
 
@@ -47,7 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate = commands.add_parser("evaluate", parents=[common],
                                    help="replay labeled history in order-date order and print the learning curve")
     evaluate.add_argument("files", nargs="+", type=Path, metavar="FILE", help="labeled order report(s)")
-    evaluate.add_argument("--master", type=Path, required=True, metavar="MASTER", help="master data TOML file")
+    evaluate.add_argument("--master", type=Path, metavar="MASTER",
+                          help="master data TOML file (default: master_data from the configuration)")
     evaluate.add_argument("--json", type=Path, metavar="OUT", help="write the replay metrics as JSON to OUT")
     evaluate.add_argument("--plot", type=Path, metavar="OUT.png",
                           help="draw accuracy and auto-booked share against items seen into a PNG file")
@@ -80,7 +81,8 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_arguments(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+    # Users read the translated messages; warnings and below go to the log only with --verbose.
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.ERROR,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     log.info("allocbot %s started", args.command)
@@ -142,9 +144,13 @@ def _evaluate(args: argparse.Namespace, settings: Settings) -> int:
     from bot.evaluate import evaluate, parse_rate
 
     require_files(args.files, "*.csv")
-    require_files([args.master], "*.toml")
+    master = args.master or settings.master_data
+    if master is None:
+        raise UsageError("--master", N_("no master data file"),
+                         fix=N_("pass --master MASTER or set master_data in the configuration"))
+    require_files([master], "*.toml")
     rates = dict(parse_rate(text) for text in args.rate)
-    return evaluate(settings, args.files, args.master, json_path=args.json, plot_path=args.plot, rates=rates)
+    return evaluate(settings, args.files, master, json_path=args.json, plot_path=args.plot, rates=rates)
 
 
 if __name__ == "__main__":

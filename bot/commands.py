@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Sequence, TextIO
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from bot.config import Settings, secret
+from bot.config import PolicySettings, Settings, secret
 from bot.console import PrintingAsker, ProgressPrinter, print_run
 from bot.errors import ConfigError, InputError, UsageError
 from bot.i18n import N_, Translator
@@ -97,11 +97,14 @@ def prepare_classifier(pipeline: Pipeline, translator: Translator) -> None:
     from bot.nlp.classifier import TrainingDataError
 
     try:
-        pipeline.prepare_classifier()
+        result = pipeline.prepare_classifier()
     except TrainingDataError as exc:
         log.warning("no model trained: %s", exc)
         print("allocbot: " + translator("warning: {problem}; suggestions come from master data and rules only, "
                                         "with low confidence", problem=exc.describe(translator)), file=sys.stderr)
+        return
+    if result is not None:
+        print_training(result, pipeline.classifier.version, pipeline.settings.policy, translator)
 
 
 def ingest_inbox(pipeline: Pipeline, inbox: Path) -> RunReport:
@@ -142,28 +145,34 @@ def learn(settings: Settings, files: Sequence[Path]) -> int:
         print(translator("Model {version} is up to date.", version=pipeline.classifier.version))
         return 0
     result = pipeline.train()
-    print_training(result, pipeline.classifier.version, pipeline.settings.policy.target_precision, translator)
+    print_training(result, pipeline.classifier.version, pipeline.settings.policy, translator)
     return 0
 
 
-def print_training(result: TrainingResult, version: str, target_precision: float, translator: Translator,
+def print_training(result: TrainingResult, version: str, policy: PolicySettings, translator: Translator,
                    out: TextIO | None = None) -> None:
     """Print what a training run measured in its replay and which threshold it derived."""
+    from bot.nlp.classifier import MIN_TRAINING_EXAMPLES
+
     out = out or sys.stdout
     _ = translator
     print(_("Model {version} trained on {count} items; in a replay it was right for {accuracy} of them.",
             version=version, count=result.training_size, accuracy=translator.percent(result.metrics["accuracy"])),
           file=out)
+    if result.training_size < MIN_TRAINING_EXAMPLES:
+        print(_("With fewer than {count} decided items no model is fitted yet: suggestions come from earlier "
+                "decisions, rules and master data, with low confidence.", count=MIN_TRAINING_EXAMPLES), file=out)
     if result.threshold is None:
         print(_("Too little history to derive a confidence threshold; the configured "
-                "policy.confidence_threshold applies."), file=out)
+                "policy.confidence_threshold of {threshold} applies.",
+                threshold=translator.percent(policy.confidence_threshold)), file=out)
     elif result.threshold >= 1.0:
         print(_("No confidence threshold reached the target precision of {target} in the replay, so nothing "
                 "is booked automatically; lower policy.target_precision to book automatically.",
-                target=translator.percent(target_precision)), file=out)
+                target=translator.percent(policy.target_precision)), file=out)
     else:
         print(_("Items at a confidence of {threshold} or more are booked automatically (target precision {target}).",
-                threshold=translator.percent(result.threshold), target=translator.percent(target_precision)),
+                threshold=translator.percent(result.threshold), target=translator.percent(policy.target_precision)),
               file=out)
 
 

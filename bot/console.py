@@ -99,7 +99,7 @@ class PrintingAsker:
 _HEADINGS = {
     ("approval", False): N_("Approval request to {name} ({count} items):"),
     ("approval", True): N_("Approval request to {name} (1 item):"),
-    ("question", False): N_("Question to {name} ({count} items):"),
+    ("question", False): N_("Questions to {name} ({count} items):"),
     ("question", True): N_("Question to {name} (1 item):"),
 }
 

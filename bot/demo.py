@@ -78,7 +78,7 @@ def run_demo(settings: Settings, *, language: str | None, workspace: Path | None
 
     pipeline.learn(list(sample.history))
     result = pipeline.train()
-    print_training(result, pipeline.classifier.version, demo_settings.policy.target_precision, translator, out)
+    print_training(result, pipeline.classifier.version, demo_settings.policy, translator, out)
 
     report = ingest_inbox(pipeline, inbox)
     pipeline.process(report)

@@ -25,6 +25,8 @@ from bot.errors import InputError, UsageError
 from bot.history import labeled_fields, read_labeled_history
 from bot.i18n import N_, Translator
 from bot.masterdata import load_master_data
+from bot.nlp.calibration import NEVER
+from bot.nlp.metrics import CURVE_WINDOW
 from bot.rates import REFERENCE_RATES, approximate_nok
 from bot.records import ReportItem, occurrence_keys
 
@@ -92,7 +94,8 @@ def evaluate(settings: Settings, files: Sequence[Path], master_path: Path, *, js
     log.info("evaluated %d items from %s: accuracy %.3f", len(steps), ", ".join(p.name for p in files),
              metrics["accuracy"])
 
-    print_metrics(metrics, translator, out)
+    print_metrics(metrics, translator, out, target_precision=settings.policy.target_precision,
+                  threshold=classifier.threshold)
     if json_path:
         write_json(metrics, json_path)
         print(translator("Metrics written to {path}", path=json_path), file=out)
@@ -104,17 +107,20 @@ def evaluate(settings: Settings, files: Sequence[Path], master_path: Path, *, js
     return 0
 
 
-def print_metrics(metrics: dict[str, Any], translator: Translator, out: TextIO) -> None:
-    """Print the learning curve as a table, then the totals of the whole replay."""
+def print_metrics(metrics: dict[str, Any], translator: Translator, out: TextIO, *,
+                  target_precision: float | None = None, threshold: float | None = None) -> None:
+    """Print the learning curve as a table, then the totals of the whole replay and the threshold reached."""
     _ = translator
-    headers = (_("after"), _("accuracy"), _("top 3"), _("booked automatically"), _("of those right"))
-    print("  ".join(f"{header:>20}" for header in headers), file=out)
+    if metrics["learning_curve"]:
+        print(_("Each row scores the {count} items after the number of items seen.", count=CURVE_WINDOW), file=out)
+        headers = (_("after"), _("accuracy"), _("top 3"), _("booked automatically"), _("of those right"))
+        print("  ".join(f"{header:>20}" for header in headers), file=out)
+    else:
+        print(_("Too few items for a learning curve: its first point scores items 51 to 150."), file=out)
     for point in metrics["learning_curve"]:
         cells = (str(point["after"]), _percent(point["accuracy"], _), _percent(point["top3_accuracy"], _),
                  _percent(point["auto_share"], _), _percent(point["auto_precision"], _))
         print("  ".join(f"{cell:>20}" for cell in cells), file=out)
-    if not metrics["learning_curve"]:
-        print(_("Too few items for a learning curve: the first point is after 50 items."), file=out)
 
     print(file=out)
     print(_("Items replayed: {count}", count=translator.number(metrics["items"], digits=0)), file=out)
@@ -124,8 +130,21 @@ def print_metrics(metrics: dict[str, Any], translator: Translator, out: TextIO) 
     for name, value in metrics["fields"].items():
         print(_("  {field}: {value}", field=_(names[name]), value=_percent(value, _)), file=out)
     print(_("Right among the top 3: {value}", value=_percent(metrics["top3_accuracy"], _)), file=out)
-    print(_("Calibration error: {value}", value=translator.number(metrics["calibration_error"], digits=3)), file=out)
+    print(_("Calibration error (0 is perfect): {value}",
+            value=translator.number(metrics["calibration_error"], digits=3)), file=out)
     print(_("Questions per 100 items: {value}", value=translator.number(metrics["questions_per_100"])), file=out)
+    if target_precision is None:
+        return
+    if threshold is None:
+        print(_("Target precision {target}: too few items to derive a threshold.",
+                target=translator.percent(target_precision)), file=out)
+    elif threshold >= NEVER:
+        print(_("Target precision {target}: not reached at the end of the replay, so nothing would be booked "
+                "automatically.", target=translator.percent(target_precision)), file=out)
+    else:
+        print(_("Target precision {target}: at the end of the replay items from a confidence of {threshold} "
+                "would be booked automatically.", target=translator.percent(target_precision),
+                threshold=translator.percent(threshold)), file=out)
 
 
 def write_json(metrics: dict[str, Any], path: Path) -> None:

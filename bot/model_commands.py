@@ -42,7 +42,7 @@ def model_retrain(settings: Settings) -> int:
     translator = Translator(settings.language)
     pipeline = build_pipeline(settings, translator=translator, progress=ProgressPrinter(translator))
     result = pipeline.train()
-    print_training(result, pipeline.classifier.version, settings.policy.target_precision, translator)
+    print_training(result, pipeline.classifier.version, settings.policy, translator)
     return 0
 
 

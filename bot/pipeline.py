@@ -166,13 +166,14 @@ class Pipeline:
                         "threshold": result.threshold, "accuracy": result.metrics["accuracy"]})
         return result
 
-    def prepare_classifier(self) -> None:
+    def prepare_classifier(self) -> TrainingResult | None:
         """Load the current model version, or train a new one when the store has changed too much since.
 
         A version is reused when the store holds exactly its training
         labels plus fewer than ``model.retrain_after_answers`` newer human
         answers, which go into its memory at once. New history, a missing
-        or unloadable version, or enough new answers mean a full retrain.
+        or unloadable version, or enough new answers mean a full retrain,
+        whose result is returned; a reused version returns None.
         """
         from bot.nlp.versions import ModelVersionError
 
@@ -195,8 +196,7 @@ class Pipeline:
                 log.warning("model version %s unusable, retraining: %s", current.version, exc)
                 reusable = False
         if not reusable:
-            self.train()
-            return
+            return self.train()
 
         # The configured rules apply, not those in force when the version was trained.
         self.classifier.rules = rules
@@ -204,6 +204,7 @@ class Pipeline:
             self.classifier.remember(item, allocation)
         self._answers_since_training = len(newer)
         log.info("using model %s with %d newer answers remembered", self.classifier.version, len(newer))
+        return None
 
     def answer(self, item_id: int, allocation: Allocation, person: str) -> Decision:
         """Book a person's answer to a question and teach it to the classifier at once.

@@ -99,10 +99,15 @@ def missing_codes(allocation: Allocation, master: MasterData) -> list[tuple[str,
 
 
 def _looks_like_gift(title: str, words: tuple[str, ...]) -> bool:
-    """Return whether a word of the title starts like one of ``words``, ignoring case."""
+    """Return whether a word of the title starts or ends like one of ``words``, ignoring case.
+
+    Norwegian and German compounds put the gift word at either end:
+    "gaveeske" and "julegave", "Geschenkbox" and "Weihnachtsgeschenk".
+    """
     if not words:
         return False
-    pattern = r"\b(" + "|".join(re.escape(word.lower()) for word in words) + ")"
+    alternatives = "|".join(re.escape(word.lower()) for word in words)
+    pattern = rf"\b({alternatives})|({alternatives})\b"
     return re.search(pattern, title.lower()) is not None
 
 

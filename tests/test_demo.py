@@ -35,7 +35,7 @@ def test_demo_succeeds(norwegian_run):
 def test_demo_prints_norwegian_table(norwegian_run):
     _, (_, out, _) = norwegian_run
 
-    assert re.search(r"^Dato\s+Vare\s+Beløp\s+Forslag\s+Sannsynlighet\s+Beslutning$", out, re.MULTILINE)
+    assert re.search(r"^Dato\s+Vare\s+Beløp\s+Forslag\s+Sikkerhet\s+Beslutning$", out, re.MULTILINE)
     assert re.search(r"^\d\d\.11\.2026 .+ kr .+ (bokført|spør .+|godkjennes av .+)$", out, re.MULTILINE)
 
 

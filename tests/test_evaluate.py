@@ -323,9 +323,11 @@ def test_evaluate_norwegian_table(norwegian_run):
     _, out, _ = norwegian_run
     lines = out.splitlines()
 
-    assert lines[0].split()[:2] == ["etter", "treffsikkerhet"]
-    assert lines[1].split()[0] == "50"
+    assert lines[0] == "Hver rad gjelder de 100 varene etter antallet varer sett."
+    assert lines[1].split()[:2] == ["etter", "treffsikkerhet"]
+    assert lines[2].split()[0] == "50"
     assert f"Varer spilt av: {ROWS}" in lines
+    assert any(line.startswith("Målpresisjon 98,0 %: ") for line in lines)
 
 
 def test_evaluate_table_matches_json(norwegian_run, company):
@@ -372,7 +374,7 @@ def test_evaluate_english_table(english_run):
     lines = out.splitlines()
 
     assert status == 0, err
-    assert lines[0].split()[:2] == ["after", "accuracy"]
+    assert lines[1].split()[:2] == ["after", "accuracy"]
     assert f"Items replayed: {ROWS}" in lines
 
 

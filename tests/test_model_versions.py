@@ -296,7 +296,7 @@ def test_truncated_pickle_rejected(versions):
     message = str(error.value)
     assert str(path) in message
     assert "the file is damaged: its SHA-256 differs from the one in" in message
-    assert "retrain the model (allocbot learn)" in message
+    assert "retrain the model (allocbot model retrain)" in message
 
 
 def test_unloadable_pickle_rejected(versions):
@@ -314,7 +314,7 @@ def test_unloadable_pickle_rejected(versions):
 
     assert str(path) in str(error.value)
     assert "cannot load the model: " in str(error.value)
-    assert "retrain the model (allocbot learn)" in str(error.value)
+    assert "retrain the model (allocbot model retrain)" in str(error.value)
 
 
 def test_missing_pickle_rejected(versions):
@@ -342,7 +342,7 @@ def test_other_scikit_learn_version_rejected(versions, caplog):
     message = str(error.value)
     assert str(versions.directory / f"{stored.version}.pkl") in message
     assert f"saved with scikit-learn 0.24.2, but scikit-learn {installed} is installed" in message
-    assert message.endswith("(retrain the model (allocbot learn))")
+    assert message.endswith("(retrain the model (allocbot model retrain))")
     assert f"rejected loading model version {stored.version}" in caplog.text
 
 
@@ -399,7 +399,7 @@ def test_error_in_norwegian(versions):
         versions.load()
 
     text = error.value.describe(Translator("nb"))
-    assert text.endswith(": fant ikke modellfilen (tren modellen på nytt (allocbot learn) eller ta i bruk en "
+    assert text.endswith(": fant ikke modellfilen (tren modellen på nytt (allocbot model retrain) eller ta i bruk en "
                          "tidligere versjon (allocbot model restore VERSION))")
 
 

@@ -212,7 +212,8 @@ def test_unsure_gift_account_is_asked_not_approved():
     assert decision.person == "ola.hansen@example.no"
 
 
-@pytest.mark.parametrize("title", ["Marsipan gaveeske 500 g", "Lindt Geschenkbox Pralinen", "Wine gift set, 3 pieces"])
+@pytest.mark.parametrize("title", ["Marsipan gaveeske 500 g", "Lindt Geschenkbox Pralinen", "Wine gift set, 3 pieces",
+                                   "Julegave sjokoladeeske", "Weihnachtsgeschenk Tee"])
 def test_gift_title_needs_approval(title):
     gift = ReportItem(
         source="orders.csv", line=2, order_id="302-1111111-1111111", order_date=date(2026, 12, 1),
@@ -239,3 +240,14 @@ def test_missing_vat_code_goes_to_controllers():
 
     assert decision.action == "ask"
     assert decision.person == CONTROLLERS
+
+
+@pytest.mark.parametrize("title", ["Ausgabe 2026 Kalender", "Vergiftungsschutz Handschuhe"])
+def test_gift_word_inside_word_not_a_gift(title):
+    plain = ReportItem(
+        source="orders.csv", line=2, order_id="302-1111111-1111111", order_date=date(2026, 12, 1),
+        currency="NOK", title=title, quantity=1, unit_price=Decimal("450.00"), net_total=Decimal("450.00"),
+        account_user_email="ola.hansen@example.no",
+    )
+
+    assert route(plain, Decimal("450.00"), suggestion(0.99), MASTER, POLICY).action == "book"

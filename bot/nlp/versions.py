@@ -66,8 +66,8 @@ LOCK_FILE = ".lock"
 # Version ids become file names, so they contain no path separators or dots.
 VERSION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,127}")
 
-RETRAIN_FIX = N_("retrain the model (allocbot learn)")
-RETRAIN_OR_RESTORE_FIX = N_("retrain the model (allocbot learn) or make an earlier version current "
+RETRAIN_FIX = N_("retrain the model (allocbot model retrain)")
+RETRAIN_OR_RESTORE_FIX = N_("retrain the model (allocbot model retrain) or make an earlier version current "
                             "(allocbot model restore VERSION)")
 
 
