@@ -81,12 +81,15 @@ class ModelSettings(_Section):
     @field_validator("retrain_cron")
     @classmethod
     def _valid_crontab(cls, value: str) -> str:
-        from bot.jobs import crontab_trigger
+        from bot.jobs import CrontabError, crontab_trigger
 
         try:
             crontab_trigger(value)
-        except ValueError:
-            raise PydanticCustomError("crontab", "invalid crontab expression") from None
+        except CrontabError as exc:
+            if not exc.field:
+                raise PydanticCustomError("crontab", "invalid crontab expression") from None
+            raise PydanticCustomError("crontab_field", "invalid crontab field",
+                                      {"position": exc.field}) from None
         return value
     # Model versions kept on disk, the current one included.
     keep_versions: int = Field(10, ge=1)
@@ -182,6 +185,8 @@ _EXPECTED = {
     "model_type": N_("expected a table"),
     "dict_type": N_("expected a table"),
     "crontab": N_("expected five crontab fields: minute hour day month weekday, such as \"0 2 * * *\""),
+    "crontab_field": N_("crontab field {position} is out of range or invalid; "
+                        "minute 0-59, hour 0-23, day 1-31, month 1-12, weekday 0-7"),
 }
 _DIGITS_PATTERN = re.compile(r"\^\\d\{(\d+),(\d+)\}\$")
 

@@ -22,6 +22,9 @@ log = logging.getLogger(__name__)
 
 RETRAIN_JOB = "retrain"
 
+CRONTAB_FIELDS = ("minute", "hour", "day", "month", "weekday")
+_TRIGGER_FIELDS = ("minute", "hour", "day", "month", "day_of_week")
+
 _WEEKDAY_NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # A weekday number, not the step of "*/2".
 _WEEKDAY_NUMBER = re.compile(r"(?<![/\d])[0-7](?!\d)")
@@ -32,16 +35,33 @@ def retrain_trigger(settings: Settings) -> CronTrigger:
     return crontab_trigger(settings.model.retrain_cron)
 
 
+class CrontabError(ValueError):
+    """An invalid crontab expression; ``field`` is the 1-based position of the invalid field, 0 for a wrong count."""
+
+    def __init__(self, expression: str, field: int) -> None:
+        self.expression = expression
+        self.field = field
+        super().__init__(f"invalid crontab expression {expression!r}: "
+                         + (f"field {field} ({CRONTAB_FIELDS[field - 1]}) is invalid" if field else
+                            "expected 5 fields"))
+
+
 def crontab_trigger(expression: str) -> CronTrigger:
-    """Return a trigger for a standard five-field crontab expression.
+    """Return a trigger for a standard five-field crontab expression; raise CrontabError naming the invalid field.
 
     APScheduler 3 counts weekdays from 0 for Monday, while crontab counts
     from 0 (or 7) for Sunday, so weekday numbers are written as names first.
     """
     fields = expression.split()
-    if len(fields) != 5:
-        raise ValueError(f"expected 5 crontab fields, got {len(fields)} in {expression!r}")
+    if len(fields) != len(CRONTAB_FIELDS):
+        raise CrontabError(expression, 0)
     fields[4] = _WEEKDAY_NUMBER.sub(lambda match: _WEEKDAY_NAMES[int(match.group())], fields[4])
+
+    for position, (name, value) in enumerate(zip(_TRIGGER_FIELDS, fields), start=1):
+        try:
+            CronTrigger(**{name: value})
+        except ValueError:
+            raise CrontabError(expression, position) from None
     return CronTrigger.from_crontab(" ".join(fields))
 
 

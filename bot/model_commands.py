@@ -6,15 +6,22 @@ from collections.abc import Sequence
 
 from bot.config import Settings
 from bot.i18n import Translator
-from bot.nlp.versions import ModelVersions, VersionInfo
+from bot.nlp.versions import ModelVersionError, ModelVersions, VersionInfo
 
 CURRENT_MARKER = "*"
 
 
 def model_list(settings: Settings) -> int:
     translator = Translator(settings.language)
-    versions = _model_versions(settings).list()
-    if not versions:
+    store = _model_versions(settings)
+    versions = store.list()
+    try:
+        store.check_current()
+    except ModelVersionError as exc:
+        damage = exc
+    else:
+        damage = None
+    if not versions and damage is None:
         print(translator("No model versions yet."))
         return 0
 
@@ -24,6 +31,10 @@ def model_list(settings: Settings) -> int:
     for line in _table_lines(headers, rows, right_aligned={3, 4, 5, 6}):
         print(line)
     print(_("{marker} current version", marker=CURRENT_MARKER))
+    if damage is not None:
+        # Listed last, so the damage is what the user reads before the prompt.
+        print(_("The current model version is damaged: {error}", error=damage.describe(translator)))
+        return 1
     return 0
 
 

@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.config import ModelSettings, Settings
-from bot.jobs import RETRAIN_JOB, build_scheduler, retrain_trigger
+from bot.jobs import RETRAIN_JOB, CrontabError, build_scheduler, crontab_trigger, retrain_trigger
 
 
 def settings_with(cron: str) -> Settings:
@@ -57,3 +57,12 @@ def test_crontab_weekdays_count_from_sunday(weekdays, expected):
         seen.add(fire.weekday())
 
     assert seen == expected
+
+
+@pytest.mark.parametrize(("cron", "field"), [("61 2 * * *", 1), ("0 24 * * *", 2), ("0 2 32 * *", 3),
+                                             ("0 2 * 13 *", 4), ("0 2 * * 8", 5), ("0 2 * *", 0)])
+def test_crontab_error_names_field(cron, field):
+    with pytest.raises(CrontabError) as caught:
+        crontab_trigger(cron)
+
+    assert caught.value.field == field

@@ -485,3 +485,17 @@ def test_cli_restore_unknown_version(tmp_path):
     assert out == ""
     assert err == (f"allocbot: {tmp_path / 'models'}: model version m-1-deadbeef not found "
                    "(use a version that allocbot model list shows)\n")
+
+
+def test_cli_list_reports_damaged_current(tmp_path):
+    config = write_config(tmp_path, "en")
+    versions = ModelVersions(tmp_path / "models")
+    saved = save_new(versions, 6)
+    pickle_path = tmp_path / "models" / f"{saved.version}.pkl"
+    pickle_path.write_bytes(pickle_path.read_bytes()[:100])
+
+    status, out, _ = run(["--config", str(config), "model", "list"])
+
+    assert status == 1
+    assert saved.version in out
+    assert out.splitlines()[-1].startswith("The current model version is damaged: ")

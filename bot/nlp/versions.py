@@ -259,6 +259,15 @@ class ModelVersions:
         log.info("restored model version %s in %s, replacing %s", version, self.directory, previous)
         return replace(info, is_current=True)
 
+    def check_current(self) -> None:
+        """Raise ModelVersionError when the current version's files are damaged, checking as `load` does short of unpickling."""
+        with self._locked(exclusive=False):
+            version = self._read_current_id()
+            if version is None:
+                return
+            info, checksum = self._read_info(version)
+            self._read_pickle(info, checksum)
+
     def current(self) -> VersionInfo | None:
         """Return the current version's info, or None when no version has been saved."""
         with self._locked(exclusive=False):
