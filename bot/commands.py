@@ -170,6 +170,9 @@ def print_training(result: TrainingResult, version: str, policy: PolicySettings,
         print(_("No confidence threshold reached the target precision of {target} in the replay, so nothing "
                 "is booked automatically; lower policy.target_precision to book automatically.",
                 target=translator.percent(policy.target_precision)), file=out)
+        if result.best_precision is not None:
+            print(_("The best precision reached was {precision}.", precision=translator.percent(result.best_precision)),
+                  file=out)
     else:
         print(_("Items at a confidence of {threshold} or more are booked automatically (target precision {target}).",
                 threshold=translator.percent(result.threshold), target=translator.percent(policy.target_precision)),

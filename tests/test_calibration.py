@@ -20,6 +20,7 @@ from bot.nlp.calibration import (
     NEVER,
     Calibrator,
     Outcome,
+    best_precision,
     calibration_error,
     derive_threshold,
 )
@@ -302,3 +303,14 @@ def test_cold_start_stays_capped_after_calibration():
 
     assert suggestions[0].source == "cold_start"
     assert suggestions[0].confidence == CONFIDENCE_CAPS["cold_start"]
+
+
+def test_best_precision_over_thresholds():
+    # 20 right at 0.9, then 5 wrong at 0.8: 1.0 at 0.9 with 20 items, 0.8 at 0.8 with 25.
+    candidates = [(0.9, True)] * 20 + [(0.8, False)] * 5
+
+    assert best_precision(candidates) == 1.0
+
+
+def test_best_precision_needs_support():
+    assert best_precision([(0.9, True)] * 19) is None

@@ -138,6 +138,20 @@ def derive_threshold(candidates: Sequence[tuple[float, bool]], target_precision:
     return best
 
 
+def best_precision(candidates: Sequence[tuple[float, bool]]) -> float | None:
+    """Return the highest precision any threshold reaches with at least MIN_AUTO_SUPPORT items, or None."""
+    ranked = sorted(candidates, key=lambda candidate: candidate[0], reverse=True)
+    best = None
+    right = 0
+    for count, (confidence, is_right) in enumerate(ranked, start=1):
+        right += is_right
+        if count < len(ranked) and ranked[count][0] == confidence:
+            continue
+        if count >= MIN_AUTO_SUPPORT:
+            best = max(best or 0.0, right / count)
+    return best
+
+
 def calibration_error(pairs: Sequence[tuple[float, bool]], bins: int = CALIBRATION_BINS) -> float:
     """Return the expected calibration error of (confidence, right) pairs over equal-width bins.
 

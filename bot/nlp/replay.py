@@ -195,12 +195,14 @@ class Replay:
         self.refits += 1
         logger.debug("refit %d at %d items: model %s", self.refits, self._known, self.classifier.version)
 
+    def threshold_candidates(self) -> list[tuple[float, bool]]:
+        """Return the latest bookable items as (confidence calibrated as it would be now, right)."""
+        return [(self.classifier.calibrator.apply(outcome.source, outcome.confidence), outcome.right)
+                for outcome in self._bookable[-THRESHOLD_WINDOW:]]
+
     def _calibrate(self) -> None:
         self.classifier.calibrator = Calibrator().fit(self._outcomes[-CALIBRATION_WINDOW:])
-        # The threshold is derived on the earlier top suggestions calibrated as they would be now.
-        calibrated = [(self.classifier.calibrator.apply(outcome.source, outcome.confidence), outcome.right)
-                      for outcome in self._bookable[-THRESHOLD_WINDOW:]]
-        self.classifier.threshold = derive_threshold(calibrated, self.policy.target_precision)
+        self.classifier.threshold = derive_threshold(self.threshold_candidates(), self.policy.target_precision)
         self._known_at_calibration = self._known
 
 

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from bot.config import PolicySettings
-from bot.nlp.calibration import NEVER
+from bot.nlp.calibration import NEVER, best_precision
 from bot.nlp.classifier import Classifier
 from bot.nlp.metrics import replay_metrics
 from bot.nlp.replay import Replay
@@ -39,6 +39,8 @@ class TrainingResult:
     threshold: float | None
     metrics: dict[str, Any]
     seconds: float
+    # The highest precision any threshold reached on the latest items of the replay.
+    best_precision: float | None = None
 
 
 def train_version(classifier: Classifier, examples: Sequence[tuple[ReportItem, Allocation, str]],
@@ -67,6 +69,7 @@ def train_version(classifier: Classifier, examples: Sequence[tuple[ReportItem, A
         threshold=classifier.threshold,
         metrics=replay_metrics(steps),
         seconds=time.perf_counter() - started,
+        best_precision=best_precision(replay.threshold_candidates()),
     )
     if result.threshold is not None and result.threshold >= NEVER:
         logger.warning("model %s: no confidence threshold reached the target precision %.3f in the replay, "
