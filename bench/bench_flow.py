@@ -20,7 +20,8 @@ import time
 from pathlib import Path
 
 from bot.commands import build_pipeline
-from bot.config import ExportSettings, MailSettings, Settings, StoreSettings
+from bot.config import ExportSettings, MailSettings, ModelSettings, PolicySettings, Settings, StoreSettings
+from bot.demo import DEMO_TARGET_PRECISION
 from bot.ports import QuestionRequest
 from bot.sample import generate
 
@@ -45,10 +46,12 @@ def run_once(workspace: Path, store_url: str | None, seed: int) -> dict[str, flo
         store=StoreSettings(url=store_url or f"sqlite:///{workspace / 'allocbot.db'}"),
         mail=MailSettings(documents_dir=workspace / "documents"),
         export=ExportSettings(export_dir=workspace / "export"),
+        model=ModelSettings(dir=workspace / "models"),
+        policy=PolicySettings(target_precision=DEMO_TARGET_PRECISION),
     )
     pipeline = timed("open store, load master data", lambda: build_pipeline(settings, asker=SilentAsker()))
     timed("import history (5 months)", lambda: pipeline.learn(list(sample.history)))
-    timed("train", pipeline.train)
+    timed("train (replay and fit)", pipeline.train)
     report = timed("take in forwarded message", lambda: pipeline.ingest_mail(sample.eml))
     timed("reconcile, classify, route", lambda: pipeline.process(report))
     timed("export vouchers", pipeline.post)

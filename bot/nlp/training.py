@@ -32,7 +32,7 @@ HUMAN = "human"
 
 @dataclass(frozen=True)
 class TrainingResult:
-    """What a training run produced, for the saved version and the user."""
+    """The outcome of a training run, for the saved version and the user."""
 
     training_size: int
     human_answers: int
