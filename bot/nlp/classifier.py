@@ -39,7 +39,7 @@ from bot.nlp.coldstart import ColdStart, ColdStartEstimate
 from bot.nlp.context import ContextBuilder, ItemContext
 from bot.nlp.evidence import ProjectClues
 from bot.nlp.memory import MEMORY_CAP, Memory
-from bot.nlp.model import FIELDS, Model
+from bot.nlp.model import ESTIMATORS, FIELDS, Model
 from bot.nlp.reasons import MAX_REASONS, Explainer
 from bot.nlp.rules import KeywordRule, check_rules, find_rule
 from bot.records import Allocation, Reason, ReportItem, Suggestion
@@ -105,10 +105,14 @@ class Classifier:
     account's default VAT code.
     """
 
-    def __init__(self, master: MasterData, rules: Sequence[KeywordRule] = ()) -> None:
+    def __init__(self, master: MasterData, rules: Sequence[KeywordRule] = (), *, estimator: str = "logistic") -> None:
+        """``estimator`` names the model heads' estimator in ``bot.nlp.model.ESTIMATORS``; the others are for benchmarks."""
         check_rules(rules, master)
+        if estimator not in ESTIMATORS:
+            raise ValueError(f"unknown estimator {estimator!r}; expected one of {', '.join(ESTIMATORS)}")
         self.master = master
         self.rules = tuple(rules)
+        self.estimator = estimator
         self.version = "m-0-none"
 
         self._contexts = ContextBuilder(master)
@@ -148,7 +152,7 @@ class Classifier:
         allocations = [example.allocation for example in stored]
         weights = [PERSON_WEIGHT if example.by_person else 1.0 for example in stored]
         if len(contexts) >= MIN_TRAINING_EXAMPLES:
-            model = Model()
+            model = Model(self.estimator)
             model.fit(contexts, allocations, weights, lambda done, _: report(1 + done))
             self._model = model
             self._clues.fit(contexts, allocations)

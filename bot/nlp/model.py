@@ -6,9 +6,9 @@ would split the history into classes too small to learn. Coherence joins
 the heads' probabilities afterwards.
 
 The heads are multinomial logistic regressions. ``ESTIMATORS`` also offers
-the alternatives that ``bench/bench_models.py`` compares them with: k nearest
-neighbours by cosine similarity, and a linear SVM whose scores are
-calibrated by Platt scaling.
+the alternatives that ``bench/bench_model.py`` compares them with: k nearest
+neighbours by cosine similarity, a linear SVM whose scores are calibrated
+by Platt scaling, and complement naive Bayes.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from scipy.sparse import hstack, spmatrix
 from sklearn.base import ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
+from sklearn.naive_bayes import ComplementNB
 from sklearn.neighbors import KNeighborsClassifier
 from sklearn.svm import LinearSVC
 
@@ -59,7 +60,11 @@ def _svm() -> ClassifierMixin:
     return CalibratedClassifierCV(LinearSVC(C=0.5), method="sigmoid", cv=CALIBRATION_FOLDS)
 
 
-ESTIMATORS = {"logistic": _logistic, "knn": _knn, "svm": _svm}
+def _complement_nb() -> ClassifierMixin:
+    return ComplementNB(alpha=1.0)
+
+
+ESTIMATORS = {"logistic": _logistic, "knn": _knn, "svm": _svm, "complement_nb": _complement_nb}
 
 
 class Head:
