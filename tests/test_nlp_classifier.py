@@ -527,3 +527,19 @@ def test_memory_skips_project_after_move():
 
     assert same_site.source == "memory"
     assert after_move.source != "memory"
+
+
+def test_model_predict_matches_feature_union():
+    # office_history repeats every title eight times, which predict transforms once each.
+    history = office_history()
+    contexts = [ContextBuilder(MASTER).build(item) for item, _ in history]
+    model = Model()
+    model.fit(contexts, [allocation for _, allocation in history])
+    matrix = model.features.transform(contexts)
+
+    predicted = model.predict(contexts)
+
+    for name in ("cost_center", "project", "account"):
+        expected = model.heads[name].probabilities(matrix)
+        for row, probabilities in enumerate(predicted):
+            assert getattr(probabilities, name) == pytest.approx(expected[row])

@@ -34,6 +34,9 @@ logger = logging.getLogger(__name__)
 
 FIELDS = ("cost_center", "project", "account", "tax_code")
 
+# Feature steps that read the title and nothing else.
+TITLE_STEPS = ("words", "chars")
+
 # Inverse regularization strength of every head, and the solver's tolerance.
 # In a replay of the sample company's 1 565 items, C=3 with tol=1e-3 was as
 # accurate as C=10 with the default 1e-4 (84.0 % both) and refit in 40 % of
@@ -145,8 +148,26 @@ class Model:
         """Return the field probabilities for each item, in order."""
         # The same columns as self.features.transform, without FeatureUnion's
         # per-call overhead, which took longer than the heads for one item.
+        # The title steps run once per distinct title, because bulk orders
+        # repeat products and the character n-grams are the costliest step.
         contexts = list(contexts)
-        matrix = hstack([step.transform(contexts) for _, step in self.features.transformer_list]).tocsr()
+        first_with_title: dict[str, int] = {}
+        distinct: list[ItemContext] = []
+        rows = []
+        for context in contexts:
+            title = context.item.title
+            if title not in first_with_title:
+                first_with_title[title] = len(distinct)
+                distinct.append(context)
+            rows.append(first_with_title[title])
+
+        blocks = []
+        for name, step in self.features.transformer_list:
+            if name in TITLE_STEPS:
+                blocks.append(step.transform(distinct)[rows])
+            else:
+                blocks.append(step.transform(contexts))
+        matrix = hstack(blocks).tocsr()
         per_head = {name: head.probabilities(matrix) for name, head in self.heads.items()}
         return [
             FieldProbabilities(
