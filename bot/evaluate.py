@@ -41,10 +41,12 @@ def parse_rate(text: str) -> tuple[str, Decimal]:
     except InvalidOperation:
         rate = Decimal("-1")
     # "nan" and "inf" parse as Decimals too, and NaN cannot even be compared with 0.
-    if not rate.is_finite() or rate <= 0 or len(currency.strip()) != 3 or not currency.strip().isalpha():
+    code = currency.strip().upper()
+    # NOK is the unit of the rates, so its own rate is 1 by definition.
+    if not rate.is_finite() or rate <= 0 or len(code) != 3 or not code.isalpha() or code == "NOK":
         raise UsageError("--rate", N_("invalid exchange rate {value}"), fix=N_("write it as EUR=11.52 (NOK per unit)"),
                          value=repr(text))
-    return currency.strip().upper(), rate
+    return code, rate
 
 
 def evaluate(settings: Settings, files: Sequence[Path], master_path: Path, *, json_path: Path | None = None,

@@ -476,3 +476,12 @@ def test_evaluate_same_file_twice_counts_once(company):
     assert status == 0
     assert f"{ROWS} rows repeat an item of an earlier file" in out
     assert re.search(rf"^Items replayed: {ROWS}$", out, re.MULTILINE)
+
+
+def test_rate_for_nok_rejected():
+    with pytest.raises(UsageError):
+        parse_rate("NOK=2")
+
+
+def test_rate_lowercase_code_accepted():
+    assert parse_rate("eur=11,5") == ("EUR", Decimal("11.5"))
