@@ -4,7 +4,7 @@ The replay starts from an empty classifier with the configured rules, so the
 numbers show what a new installation learns from the file alone. Amounts in
 other currencies are converted to NOK at the reference rates of
 ``bot.rates``, which decide only which items count as above the review
-threshold; ``--rate`` overrides them.
+threshold. ``--rate`` overrides them.
 """
 
 from __future__ import annotations

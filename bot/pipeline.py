@@ -139,7 +139,7 @@ class Pipeline:
         The version comes from a replay of the labels in order-date order
         (see ``bot.nlp.training``), which also yields its calibration,
         threshold and metrics. Raises TrainingDataError when the labels
-        are none or all one allocation.
+        are missing or all have one allocation.
         """
         from bot.nlp.classifier import Classifier
         from bot.nlp.training import train_version

@@ -173,7 +173,7 @@ class Classifier:
         return len(self._examples)
 
     def check_trainable(self) -> None:
-        """Raise TrainingDataError when the decided items are none or all have one allocation."""
+        """Raise TrainingDataError when no decided items are known or all have one allocation."""
         examples = list(self._examples.values())
         if not examples:
             raise TrainingDataError(TRAINING_DATA, N_("no decided items to learn from"),
@@ -268,8 +268,8 @@ class Classifier:
 
         Within a tier, calibrated suggestions are ranked by confidence alone,
         because the calibration measured how often each source was right at
-        its level: a memory of imported history that the replay found wrong
-        as often as not no longer outranks a confident model. A person's
+        its level. So a memory of imported history that the replay found
+        wrong as often as not no longer outranks a confident model. A person's
         decision and a rule keep their tiers above everything learned. The
         cold start stays capped, so it is always marked low confidence. The
         confidences sum to at most 1 and the first one keeps its value.
