@@ -43,6 +43,9 @@ class _Section(BaseModel):
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 
+_EMAIL = r"^[^@\s]+@[^@\s]+$"
+_CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$"
+
 
 class StoreSettings(_Section):
     url: str = "sqlite:///var/allocbot.db"
@@ -69,6 +72,12 @@ class PolicySettings(_Section):
     fixed_asset_accounts: tuple[str, ...] = ("1200", "1250", "1270", "1280")
     # Word beginnings in a title that mark a likely gift, whatever account the model suggests.
     gift_words: tuple[str, ...] = ("gave", "geschenk", "gift")
+    # Emails of people who approve when the requester has no manager (or is their own manager);
+    # empty means the controllers approve.
+    approvers: tuple[Annotated[str, Field(pattern=_EMAIL)], ...] = ()
+    # Where a private purchase is booked: a receivable on the employee, who repays it.
+    private_account: str = Field("1570", pattern=r"^\d{4,8}$")
+    private_tax_code: str = "0"
 
 
 class ModelSettings(_Section):
@@ -102,8 +111,47 @@ class ExportSettings(_Section):
 
 
 class SlackSettings(_Section):
+    # "http": Slack sends requests to request_url, checked with SLACK_SIGNING_SECRET.
+    # "socket": the bot opens a WebSocket to Slack with the app-level token SLACK_APP_TOKEN.
     mode: Literal["http", "socket"] = "http"
-    controller_channel: str = ""
+    # Public HTTPS address of the bot's endpoint, written into the app manifest (HTTP mode).
+    request_url: str = Field("", pattern=r"^(https?://\S+)?$")
+    # Address and port the HTTP mode listens on; put a TLS reverse proxy in front.
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(3000, ge=1, le=65535)
+    path: str = Field("/slack/events", pattern=r"^/\S*$")
+    # Slack's Web API; only Slack GovSlack or a test stand-in needs another address.
+    api_url: str = Field("https://slack.com/api/", pattern=r"^https?://\S+/$")
+    app_name: str = Field("allocbot", min_length=1, max_length=35)
+    command: str = Field("/allocbot", pattern=r"^/[a-z0-9_-]{1,31}$")
+    # Channel id (such as C0123ABCD) for questions nobody else can answer, rejections and
+    # items of people who are not in Slack.
+    controller_channel: str = Field("", pattern=r"^([CG][A-Z0-9]{2,})?$")
+    # Emails of the controllers, besides employees with role "controller" in master data.
+    controllers: tuple[Annotated[str, Field(pattern=_EMAIL)], ...] = ()
+    # Open items shown in one message; more items go into further messages.
+    items_per_message: int = Field(8, ge=1, le=10)
+    # Hours after which a person is reminded of an open question, and after which it
+    # goes to their manager (or the controllers).
+    remind_after_hours: float = Field(24, gt=0)
+    escalate_after_hours: float = Field(72, gt=0)
+    # Reminders and escalations are sent only on working days between these times.
+    timezone: str = "Europe/Oslo"
+    work_start: str = Field("08:00", pattern=_CLOCK)
+    work_end: str = Field("16:00", pattern=_CLOCK)
+    # How long a users.lookupByEmail result (found or not found) is trusted.
+    lookup_cache_hours: float = Field(24, gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise PydanticCustomError("timezone", "unknown time zone") from None
+        return value
 
 
 class RuleSettings(_Section):
@@ -184,6 +232,7 @@ _EXPECTED = {
     "list_type": N_("expected a list"),
     "model_type": N_("expected a table"),
     "dict_type": N_("expected a table"),
+    "timezone": N_("expected an IANA time zone name, such as \"Europe/Oslo\""),
     "crontab": N_("expected five crontab fields: minute hour day month weekday, such as \"0 2 * * *\""),
     "crontab_field": N_("crontab field {position} is out of range or invalid; "
                         "minute 0-59, hour 0-23, day 1-31, month 1-12, weekday 0-7"),

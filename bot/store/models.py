@@ -242,6 +242,11 @@ class AmazonItem(StoreModel, table=True):
     requester_email: str | None = Field(default=None, index=True)
     custom_fields: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
     state: str = Field(default="new", index=True)
+    # Bought for the employee personally: booked on a receivable that the employee repays.
+    private_purchase: bool = False
+    # The item tells something about a person (a private purchase), so exports and
+    # retention must treat it as personal data.
+    personal_data: bool = False
 
     order: AmazonOrder = Relationship(back_populates="items")
 
@@ -313,7 +318,17 @@ class AllocationLine(StoreModel, table=True):
 
 
 class Question(StoreModel, table=True):
-    """A question to a person about an item, or a request for a manager's approval."""
+    """A question to a person about an item, or a request for a manager's approval.
+
+    ``note`` says why the person is asked: a catalog message id from the
+    policy, or the reason an approver gave for a rejection. The Slack
+    columns name the message that shows the question (``slack_channel``
+    and ``slack_ts``) and, after an escalation, the second message that
+    shows it to the manager or the controllers. ``delivery_key`` is written
+    before the message is sent and travels in the message's metadata, so
+    that after a crash between sending and storing the ts the message is
+    found again instead of sent twice.
+    """
 
     __tablename__ = "question"
     __table_args__ = (_one_of("kind", QUESTION_KINDS), _one_of("status", QUESTION_STATUSES))
@@ -322,10 +337,44 @@ class Question(StoreModel, table=True):
     item_id: int = Field(foreign_key="amazon_item.id", index=True)
     kind: str
     asked_email: str
-    status: str = "open"
+    note: str = ""
+    status: str = Field(default="open", index=True)
     created_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
     answered_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
     answered_by: str | None = None
+    delivery_key: str | None = Field(default=None, index=True)
+    slack_channel: str | None = None
+    slack_ts: str | None = None
+    sent_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    reminded_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    escalated_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    escalated_to: str | None = None
+    escalation_channel: str | None = None
+    escalation_ts: str | None = None
+
+
+class SlackUser(StoreModel, table=True):
+    """A cached ``users.lookupByEmail`` result; ``user_id`` is None when Slack has nobody with that email."""
+
+    __tablename__ = "slack_user"
+
+    email: str = Field(primary_key=True)
+    user_id: str | None = Field(default=None, index=True)
+    name: str = ""
+    looked_up_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+
+
+class SlackRequest(StoreModel, table=True):
+    """An inbound Slack request already handled, so a replay or a retried delivery does nothing twice.
+
+    ``key`` is Slack's ``event_id`` for events, and for interactions the
+    acting user, the action and its ``action_ts`` (or the view id).
+    """
+
+    __tablename__ = "slack_request"
+
+    key: str = Field(primary_key=True)
+    received_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime, index=True)
 
 
 class Posting(StoreModel, table=True):
@@ -376,10 +425,8 @@ class TrainingLabel(StoreModel, table=True):
 
     Labeled history lives here rather than in ``allocation`` because it was
     booked elsewhere already and must never be posted again. Human decisions
-    are meant to add rows with source "human".
+    add rows with source "human".
 
-    NOTE: nothing writes "human" rows yet, because no one can answer a
-    question before the Slack app exists.
     """
 
     __tablename__ = "training_label"

@@ -57,6 +57,7 @@ __all__ = [
     "decide",
     "link_item_to_charge",
     "record_posting",
+    "reject",
     "save_suggestions",
     "set_item_state",
     "unposted_allocations",
@@ -299,6 +300,7 @@ def decide(
     decided_by: str,
     source: str,
     status: str = "approved",
+    from_states: Sequence[str] | None = None,
 ) -> AllocationRow:
     """Record the decision for an item: where its NOK amount is booked, split into lines.
 
@@ -308,6 +310,8 @@ def decide(
     other raises AlreadyDecided. Status ``pending_approval`` moves the item
     to awaiting_approval, and a later ``approved`` or ``rejected`` decision
     (usually the manager's) replaces that pending decision and its lines.
+    ``from_states`` narrows the states the item may be in, so that an
+    answer to a question cannot overtake a pending approval.
     """
     _require_one_of("allocation source", source, ALLOCATION_SOURCES)
     _require_one_of("allocation status", status, ALLOCATION_STATUSES)
@@ -316,6 +320,8 @@ def decide(
 
     pending = status == "pending_approval"
     allowed_states = UNDECIDED_STATES if pending else OPEN_STATES
+    if from_states is not None:
+        allowed_states = tuple(state for state in allowed_states if state in from_states)
     lines_total = sum((MONEY.check(amount) for _, amount in lines), Decimal(0))
 
     # These checks give the clearest error, but the conditional UPDATE below is what guards the item.
@@ -377,6 +383,31 @@ def decide(
     return allocation
 
 
+def reject(session: Session, item_id: int, *, rejected_by: str) -> None:
+    """Reject an item awaiting approval: it goes back to asked, and a pending decision becomes rejected.
+
+    One conditional UPDATE of the item's state claims the item, as in
+    decide(), so an approval and a rejection at once cannot both win; the
+    loser raises AlreadyDecided. The rejected decision and its lines stay
+    for the record until someone decides the item anew.
+    """
+    result = session.exec(
+        update(AmazonItem)
+        .where(col(AmazonItem.id) == item_id, AmazonItem.state == "awaiting_approval")
+        .values(state="asked")
+    )
+    if result.rowcount == 0:
+        raise _missing_or_decided(session, item_id)
+
+    allocation = session.exec(select(AllocationRow).where(AllocationRow.item_id == item_id)).first()
+    if allocation is not None:
+        allocation.status = "rejected"
+        allocation.decided_by = rejected_by
+        allocation.decided_at = utc_now()
+        session.flush()
+    log.info("Amazon item %s: rejected by %s", item_id, rejected_by)
+
+
 def set_item_state(session: Session, item_id: int, state: str) -> None:
     """Move an undecided item to another open state, such as asked or awaiting_approval.
 
@@ -397,13 +428,16 @@ def set_item_state(session: Session, item_id: int, state: str) -> None:
     log.debug("Amazon item %s: state %s", item_id, state)
 
 
-def add_question(session: Session, item_id: int, *, kind: str, asked_email: str) -> Question:
-    """Record an open question (or approval request) about an item to the person at ``asked_email``."""
+def add_question(session: Session, item_id: int, *, kind: str, asked_email: str, note: str = "") -> Question:
+    """Record an open question (or approval request) about an item to the person at ``asked_email``.
+
+    ``note`` says why: a catalog message id, or the reason given for a rejection.
+    """
     _require_one_of("question kind", kind, QUESTION_KINDS)
     if session.get(AmazonItem, item_id) is None:
         raise NotFound(f"amazon item {item_id} not found")
 
-    question = Question(item_id=item_id, kind=kind, asked_email=asked_email.strip().lower())
+    question = Question(item_id=item_id, kind=kind, asked_email=asked_email.strip().lower(), note=note)
     session.add(question)
     session.flush()
 
