@@ -68,6 +68,14 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("version", metavar="VERSION", help="a version id that `allocbot model list` shows")
     model_commands.add_parser("retrain", parents=[common],
                               help="train a new model version on all history and answers in the store now")
+
+    slack = commands.add_parser("slack", parents=[common], help="Slack app commands")
+    slack_commands = slack.add_subparsers(dest="slack_command", required=True, metavar="ACTION")
+    manifest = slack_commands.add_parser("manifest", parents=[common],
+                                         help="print the Slack app manifest as JSON, to create the app from")
+    manifest.add_argument("--request-url", metavar="URL", default=None,
+                          help="public HTTPS address that Slack sends requests to, such as "
+                               "https://allocbot.example.no/slack/events (default: slack.request_url)")
     return parser
 
 
@@ -119,6 +127,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         if args.model_command == "retrain":
             return model_commands.model_retrain(settings)
         return model_commands.model_restore(settings, args.version)
+    if args.command == "slack":
+        from bot import slack_commands
+
+        return slack_commands.slack_manifest(settings, request_url=args.request_url)
 
     # Imported here so that `allocbot --help` and configuration errors stay fast:
     # the pipeline pulls in spaCy and scikit-learn.
