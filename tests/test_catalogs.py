@@ -14,7 +14,7 @@ import connectors
 
 PACKAGE = Path(bot.__file__).parent
 KEYWORDS = {"_": None, "N_": None, "translator": None}
-CATALOG_FILES = ("allocbot.po", "errors.po")
+CATALOG_FILES = ("allocbot.po", "errors.po", "slack.po")
 
 
 def placeholders(template: str) -> set[str]:
@@ -69,9 +69,11 @@ def test_translations_keep_placeholders():
 
 
 def test_no_message_in_two_files():
-    allocbot, errors = (set(read_catalog("nb", filename)) for filename in CATALOG_FILES)
+    catalogs = [set(read_catalog("nb", filename)) for filename in CATALOG_FILES]
 
-    assert sorted(allocbot & errors) == []
+    for index, first in enumerate(catalogs):
+        for second in catalogs[index + 1:]:
+            assert sorted(first & second) == []
 
 
 def test_english_errors_match_norwegian():
