@@ -70,6 +70,7 @@ class ItemOutcome:
     amount_nok: Decimal
     suggestions: tuple[Suggestion, ...]
     decision: Decision
+    question_id: int | None = None     # set when someone is asked
 
 
 @dataclass
@@ -218,8 +219,6 @@ class Pipeline:
         full retrain starts once ``model.retrain_after_answers`` answers
         have come in since the last one. Returns the policy's decision.
         """
-        from bot.nlp.classifier import TrainingDataError
-
         allocation = self.master.with_default_tax_code(allocation)
         with self.store.session() as session:
             found = queries.report_item(session, item_id)
@@ -231,7 +230,8 @@ class Pipeline:
             if decision.action == "approve":
                 decide(session, item_id, [(allocation, amount_nok)], decided_by=person, source="human",
                        status="pending_approval")
-                add_question(session, item_id, kind="approval", asked_email=decision.person or "")
+                add_question(session, item_id, kind="approval", asked_email=decision.person or "",
+                             note=decision.reason)
                 action = "answer_needs_approval"
             else:
                 decide(session, item_id, [(allocation, amount_nok)], decided_by=person, source="human")
@@ -245,6 +245,13 @@ class Pipeline:
                      decision.reason)
             return decision
 
+        self.learn_answer(item_id, item, allocation)
+        return decision
+
+    def learn_answer(self, item_id: int, item: ReportItem, allocation: Allocation) -> None:
+        """Apply a stored human decision to the next suggestion, and retrain fully after enough of them."""
+        from bot.nlp.classifier import TrainingDataError
+
         self.classifier.remember(item, allocation)
         self._answers_since_training += 1
         if self._answers_since_training >= self.settings.model.retrain_after_answers:
@@ -255,7 +262,6 @@ class Pipeline:
                 # The answer is stored and remembered; the next answer or the scheduled retrain tries again.
                 log.warning("retrain after item %s failed: %s", item_id, exc)
                 self._answers_since_training = 0
-        return decision
 
     # -- intake -------------------------------------------------------------
 
@@ -342,13 +348,14 @@ class Pipeline:
                     if outcome.decision.action != "book":
                         kind = "approval" if outcome.decision.action == "approve" else "question"
                         questions.append(QuestionRequest(item_id, item, amount, kind, outcome.decision.person or "",
-                                                         outcome.suggestions, outcome.decision.reason))
+                                                         outcome.suggestions, outcome.decision.reason,
+                                                         question_id=outcome.question_id))
                     done += 1
                     self.progress("classify", done, total)
 
-            # Sent inside the transaction, so a failed send leaves the items new and the next run sends again.
-            # A failure after sending but before the commit sends the questions twice, the lesser harm.
-            self.asker.ask(questions)
+        # Sent after the commit, so the asker finds the questions stored. An asker
+        # that fails leaves them stored as unsent, and the Slack asker sends them later.
+        self.asker.ask(questions)
         return report
 
     def post(self) -> list[str]:
@@ -367,12 +374,15 @@ class Pipeline:
             top = replace(top, allocation=self.master.with_default_tax_code(top.allocation))
         decision = route(item, amount, top, self.master, self.settings.policy, threshold=self.classifier.threshold)
 
+        question_id = None
         if decision.action == "book" and top is not None:
             decide(session, item_id, [(top.allocation, amount)], decided_by=BOT_ACTOR, source="auto")
             action = "allocated_automatically"
         else:
             kind = "approval" if decision.action == "approve" else "question"
-            add_question(session, item_id, kind=kind, asked_email=decision.person or "")
+            question = add_question(session, item_id, kind=kind, asked_email=decision.person or "",
+                                    note=decision.reason)
+            question_id = question.id
             set_item_state(session, item_id, "awaiting_approval" if kind == "approval" else "asked")
             action = f"{kind}_opened"
 
@@ -381,7 +391,7 @@ class Pipeline:
               data={"amount_nok": str(amount), "person": decision.person, "reason": decision.reason,
                     "suggestions": [{"allocation": s.allocation.label(), "confidence": round(s.confidence, 4)}
                                     for s in suggestions]})
-        return ItemOutcome(item_id, item, charged_on, amount, suggestions, decision)
+        return ItemOutcome(item_id, item, charged_on, amount, suggestions, decision, question_id)
 
     def _add_document(self, session, path: Path, kind: str, **origin):
         try:

@@ -10,9 +10,8 @@ The rules, in order:
    reads like a gift (configured words), because a model that takes a gift
    box for catering would otherwise book it silently. The account of an unsure
    suggestion does not make an item tax-sensitive, because the person asked
-   decides the account. The approver is the requester's manager; a
-   requester without one (or unknown to master data) goes to the
-   controllers.
+   decides the account. The approver is the requester's manager, else the
+   first configured approver, else the controllers; never the requester.
 3. Otherwise an item whose top suggestion reaches the confidence threshold
    is booked automatically.
 4. Otherwise someone is asked: the project lead when the top suggestion
@@ -66,9 +65,8 @@ def route(item: ReportItem, amount_nok: Decimal, top: Suggestion | None,
     if not sensitive and _looks_like_gift(item.title, policy.gift_words):
         sensitive = N_("the title suggests a gift")
     if amount_nok >= policy.review_threshold or sensitive:
-        approver = requester.manager if requester and requester.manager else CONTROLLERS
         reason = sensitive or N_("at or above the review threshold")
-        return Decision("approve", approver, reason)
+        return Decision("approve", approver_for(item.account_user_email, master, policy), reason)
 
     if confident:
         return Decision("book", None, N_("confident suggestion"))
@@ -80,6 +78,21 @@ def route(item: ReportItem, amount_nok: Decimal, top: Suggestion | None,
     if requester is not None:
         return Decision("ask", requester.email, N_("unsure suggestion"))
     return Decision("ask", CONTROLLERS, N_("requester not in master data"))
+
+
+def approver_for(requester_email: str | None, master: MasterData, policy: PolicySettings) -> str:
+    """Return who approves a purchase: the requester's manager, else a configured approver, else CONTROLLERS.
+
+    Nobody approves their own purchase, so a manager or approver who is
+    the requester is passed over.
+    """
+    requester = (requester_email or "").lower()
+    employee = master.employee(requester_email)
+    candidates = ([employee.manager] if employee and employee.manager else []) + list(policy.approvers)
+    for candidate in candidates:
+        if candidate.lower() != requester:
+            return candidate.lower()
+    return CONTROLLERS
 
 
 def missing_codes(allocation: Allocation, master: MasterData) -> list[tuple[str, str]]:

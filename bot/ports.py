@@ -66,10 +66,16 @@ class QuestionRequest:
     person: str                       # email, or the controllers' placeholder
     suggestions: tuple[Suggestion, ...]
     reason: str = ""                  # why this person is asked: a catalog message id
+    question_id: int | None = None    # the stored question row
 
 
 class Asker(Protocol):
-    """Sends questions and approval requests to people."""
+    """Sends questions and approval requests to people.
+
+    ``ask`` is called after the questions are stored and committed, so an
+    asker may read them from the store, and one that fails can send them
+    on a later call.
+    """
 
     def ask(self, questions: Sequence[QuestionRequest]) -> None:
         ...
