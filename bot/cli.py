@@ -32,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "accounts and VAT codes.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    commands.add_parser("run", parents=[common],
+                        help="run the bot: the Slack app and the scheduled reminders and retraining, until stopped")
     demo = commands.add_parser("demo", parents=[common], help="run the whole flow offline on a generated sample company")
     demo.add_argument("--lang", choices=("nb", "en"), default=None, help="language of the output (default: the configured language, nb)")
     demo.add_argument("--workspace", type=Path, default=None,
@@ -90,7 +92,9 @@ def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_arguments(argv)
     # Users read the translated messages; warnings and below go to the log only with --verbose.
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.ERROR,
+    # The long-running bot logs its starts, stops and retries; one-off commands only their errors.
+    quiet = logging.INFO if args.command == "run" else logging.ERROR
+    logging.basicConfig(level=logging.DEBUG if args.verbose else quiet,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     log.info("allocbot %s started", args.command)
@@ -127,6 +131,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         if args.model_command == "retrain":
             return model_commands.model_retrain(settings)
         return model_commands.model_restore(settings, args.version)
+    if args.command == "run":
+        from bot import service
+
+        return service.run(settings)
     if args.command == "slack":
         from bot import slack_commands
 

@@ -1,0 +1,111 @@
+"""The long-running bot (``allocbot run``): the Slack app and the scheduled jobs, until a signal stops it.
+
+Jobs: the full retrain on ``model.retrain_cron``, reminders and escalation
+every 15 minutes in working hours, and a resend of unsent questions every
+five minutes, which makes good a send that failed during an outage. The
+mailbox is not polled yet: documents come in with ``allocbot ingest``.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from datetime import datetime, timedelta, timezone
+
+from apscheduler.triggers.interval import IntervalTrigger
+
+from bot.commands import build_pipeline
+from bot.config import Settings, secret
+from bot.errors import ConfigError
+from bot.handlers.reminders import REMINDER_JOB
+from bot.handlers.server import HttpServer, SocketServer
+from bot.handlers.wiring import SlackParts, build_slack
+from bot.i18n import N_
+from bot.jobs import build_scheduler
+from bot.store.questions import forget_requests
+
+log = logging.getLogger(__name__)
+
+RESEND_JOB = "slack-resend"
+# bolt rejects requests older than five minutes, so older replay keys can go.
+REQUEST_KEY_AGE = timedelta(minutes=10)
+
+
+def run(settings: Settings, stop: threading.Event | None = None) -> int:
+    """Run until SIGTERM or SIGINT (or until ``stop`` is set); return the exit status."""
+    stop = stop or threading.Event()
+    bot_token = _required_secret(settings, "slack_bot_token", "SLACK_BOT_TOKEN")
+    socket_mode = settings.slack.mode == "socket"
+    signing_secret = None if socket_mode else _required_secret(settings, "slack_signing_secret",
+                                                                "SLACK_SIGNING_SECRET")
+    app_token = _required_secret(settings, "slack_app_token", "SLACK_APP_TOKEN") if socket_mode else None
+
+    pipeline = build_pipeline(settings)
+    _prepare_classifier(pipeline)
+    slack = build_slack(settings, pipeline, bot_token=bot_token, signing_secret=signing_secret)
+    server = SocketServer(slack.app, app_token) if socket_mode else HttpServer(slack.app, settings.slack)
+    scheduler = _scheduler(settings, pipeline, slack)
+
+    for signal_number in (signal.SIGTERM, signal.SIGINT):
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal_number, lambda *_: stop.set())
+
+    log.info("allocbot starting in Slack %s mode", settings.slack.mode)
+    server.start()
+    scheduler.start()
+    try:
+        slack.asker.resend()
+        stop.wait()
+    finally:
+        log.info("allocbot stopping")
+        scheduler.shutdown(wait=False)
+        server.stop()
+        pipeline.store.close()
+    log.info("allocbot stopped")
+    return 0
+
+
+def _prepare_classifier(pipeline) -> None:
+    """Load or train the model; without usable history, the bot starts with the untrained classifier."""
+    from bot.nlp.classifier import TrainingDataError
+
+    try:
+        pipeline.prepare_classifier()
+    except TrainingDataError as exc:
+        # A new installation has no decided items yet; answers in Slack teach the model from then on.
+        log.warning("no model trained, suggestions come from master data and rules only: %s", exc)
+
+
+def _scheduler(settings: Settings, pipeline, slack: SlackParts):
+    scheduler = build_scheduler(settings, pipeline.train)
+    scheduler.add_job(_logged(slack.reminders.run, "reminders"), slack.reminders.trigger(), id=REMINDER_JOB,
+                      max_instances=1, coalesce=True)
+    scheduler.add_job(_logged(lambda: _housekeeping(pipeline, slack), "resend"), IntervalTrigger(minutes=5),
+                      id=RESEND_JOB, max_instances=1, coalesce=True)
+    return scheduler
+
+
+def _housekeeping(pipeline, slack: SlackParts) -> None:
+    slack.asker.resend()
+    with pipeline.store.session() as session:
+        forget_requests(session, datetime.now(timezone.utc) - REQUEST_KEY_AGE)
+
+
+def _logged(job, name: str):
+    def run_job() -> None:
+        try:
+            job()
+        except Exception:
+            # The job runs again at its next time; nothing it did half is committed.
+            log.exception("scheduled job %s failed", name)
+    return run_job
+
+
+def _required_secret(settings: Settings, name: str, variable: str) -> str:
+    value = secret(name)
+    if value is None:
+        raise ConfigError(settings.source or "config.toml", N_("environment variable {variable} is not set"),
+                          fix=N_("export {variable} with the value from the Slack app's settings"),
+                          variable=variable)
+    return value
