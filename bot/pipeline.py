@@ -207,47 +207,6 @@ class Pipeline:
         log.info("using model %s with %d newer answers remembered", self.classifier.version, len(newer))
         return None
 
-    def answer(self, item_id: int, allocation: Allocation, person: str) -> Decision:
-        """Book a person's answer to a question and teach it to the classifier at once.
-
-        The answer goes through the policy again, because the person may
-        have chosen a gift, representation or fixed-asset account: such an
-        answer is stored as pending and an approval is opened for the
-        manager, and it is learned only once approved. Otherwise the
-        decision and its training label are written in one transaction, the
-        classifier's memory applies the answer to the next suggestion, and a
-        full retrain starts once ``model.retrain_after_answers`` answers
-        have come in since the last one. Returns the policy's decision.
-        """
-        allocation = self.master.with_default_tax_code(allocation)
-        with self.store.session() as session:
-            found = queries.report_item(session, item_id)
-            if found is None:
-                raise ValueError(f"amazon item {item_id} not found")
-            item, amount_nok = found
-            chosen = Suggestion(allocation, confidence=1.0, source="human")
-            decision = route(item, amount_nok, chosen, self.master, self.settings.policy, threshold=0.0)
-            if decision.action == "approve":
-                decide(session, item_id, [(allocation, amount_nok)], decided_by=person, source="human",
-                       status="pending_approval")
-                add_question(session, item_id, kind="approval", asked_email=decision.person or "",
-                             note=decision.reason)
-                action = "answer_needs_approval"
-            else:
-                decide(session, item_id, [(allocation, amount_nok)], decided_by=person, source="human")
-                queries.add_example(session, item_id, allocation, source="human")
-                action = "question_answered"
-            audit(session, actor=person, action=action, subject_type="item", subject_id=str(item_id),
-                  model_version=self.classifier.version,
-                  data={"allocation": allocation.label(), "approver": decision.person, "reason": decision.reason})
-        if decision.action == "approve":
-            log.info("answer on item %s by %s needs approval by %s: %s", item_id, person, decision.person,
-                     decision.reason)
-            return decision
-
-        self.learn_answer(item_id, item, allocation)
-        return decision
-
     def learn_answer(self, item_id: int, item: ReportItem, allocation: Allocation) -> None:
         """Apply a stored human decision to the next suggestion, and retrain fully after enough of them."""
         from bot.nlp.classifier import TrainingDataError

@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from bot.cli import main
 from bot.config import ModelSettings, PolicySettings, Settings
+from bot.decisions import Decisions
 from bot.masterdata import parse_master_data
 from bot.nlp import classifier as classifier_module
 from bot.nlp.classifier import PERSON_WEIGHT, Classifier, TrainingDataError
@@ -27,7 +28,7 @@ from bot.records import Allocation, ReportItem
 from bot.store import queries
 from bot.store.masterdata_sync import sync_master_data
 from bot.store.models import AllocationRow, AmazonItem, AuditEvent, SuggestionRow, TrainingLabel
-from bot.store.repository import add_document, add_report_items, link_item_to_charge
+from bot.store.repository import add_document, add_question, add_report_items, link_item_to_charge
 from connectors.file_export import FileExporter
 
 MASTER_RAW = {
@@ -148,7 +149,14 @@ def saved_files(tmp_path: Path) -> set[str]:
     return {path.name for path in (tmp_path / "models").iterdir()}
 
 
-# --- Pipeline.answer ------------------------------------------------------------------
+# --- answers to questions ----------------------------------------------------------
+
+
+def answer(pipeline: Pipeline, item_id: int, allocation: Allocation, person: str) -> None:
+    """Ask ``person`` about the item, as processing would, and book their answer through Decisions."""
+    with pipeline.store.session() as session:
+        question = add_question(session, item_id, kind="question", asked_email=person)
+    Decisions(pipeline).answer(question.id, allocation, person)
 
 
 def test_answer_changes_next_suggestion(store, tmp_path):
@@ -158,7 +166,7 @@ def test_answer_changes_next_suggestion(store, tmp_path):
     item_id = add_open_item(store, MOUSE, "orders-september.csv")
     assert pipeline.classifier.suggest(probe(MOUSE))[0].allocation == IT
 
-    pipeline.answer(item_id, ADMIN, OLA)
+    answer(pipeline, item_id, ADMIN, OLA)
 
     top = pipeline.classifier.suggest(probe(MOUSE))[0]
     assert top.allocation == ADMIN
@@ -171,7 +179,7 @@ def test_answer_leaves_other_products(store, tmp_path):
     pipeline.train()
     item_id = add_open_item(store, MOUSE, "orders-september.csv")
 
-    pipeline.answer(item_id, ADMIN, OLA)
+    answer(pipeline, item_id, ADMIN, OLA)
 
     assert pipeline.classifier.suggest(probe(MONITOR))[0].allocation == IT
 
@@ -180,7 +188,7 @@ def test_answer_writes_decision(store, tmp_path):
     pipeline = make_pipeline(store, tmp_path)
     item_id = add_open_item(store, MOUSE, "orders-september.csv")
 
-    pipeline.answer(item_id, ADMIN, OLA)
+    answer(pipeline, item_id, ADMIN, OLA)
 
     with store.session() as session:
         decision = session.exec(select(AllocationRow).where(AllocationRow.item_id == item_id)).one()
@@ -197,7 +205,7 @@ def test_answer_fills_default_tax_code(store, tmp_path):
     pipeline = make_pipeline(store, tmp_path)
     item_id = add_open_item(store, MOUSE, "orders-september.csv")
 
-    pipeline.answer(item_id, Allocation("100", None, "6800", ""), OLA)
+    answer(pipeline, item_id, Allocation("100", None, "6800", ""), OLA)
 
     with store.session() as session:
         label = session.exec(select(TrainingLabel).where(TrainingLabel.item_id == item_id)).one()
@@ -208,7 +216,7 @@ def test_answer_writes_training_label(store, tmp_path):
     pipeline = make_pipeline(store, tmp_path)
     item_id = add_open_item(store, MOUSE, "orders-september.csv")
 
-    pipeline.answer(item_id, ADMIN, OLA)
+    answer(pipeline, item_id, ADMIN, OLA)
 
     with store.session() as session:
         examples = queries.training_examples(session)
@@ -219,32 +227,32 @@ def test_answer_audited(store, tmp_path):
     pipeline = make_pipeline(store, tmp_path)
     item_id = add_open_item(store, MOUSE, "orders-september.csv")
 
-    pipeline.answer(item_id, ADMIN, OLA)
+    answer(pipeline, item_id, ADMIN, OLA)
 
     with store.session() as session:
         events = session.exec(select(AuditEvent).where(AuditEvent.action == "question_answered")).all()
     assert len(events) == 1
     assert events[0].actor == OLA
     assert events[0].subject_id == str(item_id)
-    assert events[0].data["allocation"] == ADMIN.label()
+    assert events[0].data["lines"] == [{"allocation": ADMIN.label(), "amount_nok": "249.00"}]
 
 
 def test_answer_gift_account_needs_approval(store, tmp_path):
     pipeline = make_pipeline(store, tmp_path)
     item_id = add_open_item(store, MOUSE, "orders-september.csv")
 
-    pipeline.answer(item_id, GIFT, OLA)
+    answer(pipeline, item_id, GIFT, OLA)
 
     with store.session() as session:
         state = session.get(AmazonItem, item_id).state
     assert state == "awaiting_approval"
 
 
-def test_answer_unknown_item(store, tmp_path):
+def test_answer_unknown_question(store, tmp_path):
     pipeline = make_pipeline(store, tmp_path)
 
-    with pytest.raises(ValueError, match="999"):
-        pipeline.answer(999, ADMIN, OLA)
+    with pytest.raises(LookupError, match="999"):
+        Decisions(pipeline).answer(999, ADMIN, OLA)
 
 
 def test_answers_trigger_retrain(store, tmp_path):
@@ -254,10 +262,10 @@ def test_answers_trigger_retrain(store, tmp_path):
     first = add_open_item(store, MOUSE, "orders-september-1.csv")
     second = add_open_item(store, MONITOR, "orders-september-2.csv")
 
-    pipeline.answer(first, ADMIN, OLA)
+    answer(pipeline, first, ADMIN, OLA)
     assert versions.list() == []
 
-    pipeline.answer(second, ADMIN, OLA)
+    answer(pipeline, second, ADMIN, OLA)
     saved = versions.list()
     assert len(saved) == 1
     assert saved[0].human_answers == 2
@@ -269,9 +277,9 @@ def test_answer_survives_untrainable_retrain(store, tmp_path):
     pipeline = make_pipeline(store, tmp_path, retrain_after=2)
     first = add_open_item(store, MOUSE, "orders-september-1.csv")
     second = add_open_item(store, MONITOR, "orders-september-2.csv")
-    pipeline.answer(first, IT, OLA)
+    answer(pipeline, first, IT, OLA)
 
-    pipeline.answer(second, IT, OLA)
+    answer(pipeline, second, IT, OLA)
 
     assert pipeline.classifier.suggest(probe(MONITOR))[0].allocation == IT
 
@@ -324,7 +332,7 @@ def test_prepare_remembers_newer_answers(store, tmp_path):
     trainer = make_pipeline(store, tmp_path, retrain_after=3)
     add_history(store, history(36), "history.csv")
     trainer.train()
-    trainer.answer(add_open_item(store, MOUSE, "orders-september.csv"), ADMIN, OLA)
+    answer(trainer, add_open_item(store, MOUSE, "orders-september.csv"), ADMIN, OLA)
 
     pipeline = make_pipeline(store, tmp_path, retrain_after=3)
     pipeline.prepare_classifier()
