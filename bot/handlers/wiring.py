@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from slack_bolt import App
@@ -19,6 +20,8 @@ from bot.handlers.people import Directory
 from bot.handlers.reminders import Reminders
 from bot.i18n import Translator
 from bot.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -46,4 +49,15 @@ def build_slack(settings: Settings, pipeline: Pipeline, *, bot_token: str, signi
     app = build_app(client=client, signing_secret=signing_secret, store=pipeline.store, listeners=listeners,
                     overview=overview, command=slack.command, socket_mode=slack.mode == "socket")
     pipeline.asker = asker
+    _warn_about_gaps(slack.controller_channel, decisions.controllers)
     return SlackParts(app, client, asker, decisions, Reminders(asker, pipeline.master, slack))
+
+
+def _warn_about_gaps(controller_channel: str, controllers: set[str]) -> None:
+    """Log the settings without which some questions can be sent or answered by nobody."""
+    if not controller_channel:
+        log.warning("slack.controller_channel is not set: questions to the controllers and to people "
+                    "who are not in Slack stay unsent")
+    if not controllers:
+        log.warning("no controllers: set slack.controllers or give an employee role \"controller\" in "
+                    "master data, or questions to the controllers can be answered by nobody")
