@@ -302,3 +302,20 @@ def test_more_than_50_items_are_paginated(tmp_path, standin):
         assert "8" in json.dumps(messages[-1]["blocks"], ensure_ascii=False)
     finally:
         stop_bot(running)
+
+
+def test_click_acknowledged_before_slow_work(bot):
+    ask(bot, purchase(1, MOUSE[0], OLA, MOUSE[1]))
+    channel = bot.dm(OLA)
+    sent = bot.last_message(channel)
+    # Slack answers the bot's message update only after 4 s, longer than Slack waits for an acknowledgement.
+    bot.standin.rate_limit("chat.update", times=1, retry_after=4)
+
+    started = time.monotonic()
+    response = bot.requests.block_action(SLACK_IDS[OLA], "choose:1", channel=channel, message_ts=sent["ts"])
+    answered_after = time.monotonic() - started
+
+    assert response.status == 200
+    assert answered_after < 3
+    update = bot.standin.wait_for("chat.update", lambda call: call.status == 200, timeout=10)
+    assert update[0].at - started >= 4
