@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from bot.errors import ConfigError
@@ -142,6 +142,12 @@ class SlackSettings(_Section):
     # How long a users.lookupByEmail result (found or not found) is trusted.
     lookup_cache_hours: float = Field(24, gt=0)
 
+    @model_validator(mode="after")
+    def _working_day(self) -> SlackSettings:
+        if self.work_end <= self.work_start:
+            raise PydanticCustomError("working_hours", "work_end must come after work_start")
+        return self
+
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
@@ -233,6 +239,7 @@ _EXPECTED = {
     "model_type": N_("expected a table"),
     "dict_type": N_("expected a table"),
     "timezone": N_("expected an IANA time zone name, such as \"Europe/Oslo\""),
+    "working_hours": N_("expected slack.work_end to come after slack.work_start"),
     "crontab": N_("expected five crontab fields: minute hour day month weekday, such as \"0 2 * * *\""),
     "crontab_field": N_("crontab field {position} is out of range or invalid; "
                         "minute 0-59, hour 0-23, day 1-31, month 1-12, weekday 0-7"),

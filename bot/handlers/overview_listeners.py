@@ -37,12 +37,11 @@ class OverviewListeners:
         self.controllers = controllers
 
     def command(self, ack: Callable, body: dict, client: WebClient, respond: Callable) -> None:
-        """``/allocbot`` or ``/allocbot status``: answer with the person's open questions, only to them.
+        """Send the person's open questions, visible only to them, for ``/allocbot`` or ``/allocbot status``.
 
-        The answer goes to the command's response URL, which works in every
+        The message goes to the command's response URL, which works in every
         conversation where the command can be typed. ``chat.postEphemeral``
-        fails with channel_not_found where the bot is not a member, such as
-        a DM between two people.
+        fails where the bot is not a member, such as a DM between two people.
         """
         ack()
         overview = self.overview(body["user_id"], client)
@@ -53,8 +52,8 @@ class OverviewListeners:
                       "blocks": status_blocks(overview, translator=self.translator)}
         response = respond(response_type="ephemeral", **answer)
         if response.status_code != 200:
-            log.error("status answer to Slack user %s failed: HTTP %s %s", body["user_id"], response.status_code,
-                      response.body)
+            log.error("sending the status to Slack user %s failed: HTTP %s %s", body["user_id"],
+                      response.status_code, response.body)
 
     def home_opened(self, event: dict, client: WebClient) -> None:
         if event.get("tab", "home") != "home":
@@ -85,7 +84,12 @@ class OverviewListeners:
             for question in questions:
                 card = self.assembler.card(session, question)
                 age = (now - question.created_at).total_seconds() / 3600
-                link = self._permalink(client, question.slack_channel, question.slack_ts, permalinks)
+                # A question escalated to this person links to the message they received.
+                if question.escalated_to == email and question.escalation_ts:
+                    channel, ts = question.escalation_channel, question.escalation_ts
+                else:
+                    channel, ts = question.slack_channel, question.slack_ts
+                link = self._permalink(client, channel, ts, permalinks)
                 entries.append(OpenEntry(self.assembler.person_name(question.asked_email), card, age, link))
         return Overview(self.assembler.person_name(email), everyone, tuple(entries))
 

@@ -90,8 +90,8 @@ class Reminders:
                     links.append(self.asker.client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"])
                 except SlackApiError as exc:
                     log.warning("no permalink for Slack message %s/%s: %s", channel, ts, exc.response.get("error"))
-            # The controller channel also shows questions of people who are not in Slack; its reminder
-            # goes to the controllers, who answer there, not to the first person asked.
+            # The controller channel also shows questions to people who are not in Slack. Its reminder
+            # addresses the controllers, because they answer there.
             addressee = CONTROLLERS if channel == self.settings.controller_channel else questions[0].asked_email
             message = reminder_message(len(questions), links,
                                        recipient_name=self.asker.assembler.person_name(addressee),
@@ -124,7 +124,7 @@ class Reminders:
                           [question.id for question in group], target)
                 continue
             # A question to the controllers, or to someone outside Slack without a manager, is already
-            # in the controller channel. Nobody is above the controllers, so it stays where it is.
+            # in the controller channel. The controllers are the last step, so it stays where it is.
             questions = [question for question in group if question.slack_channel != recipient.channel]
             if not questions:
                 log.debug("questions %s are already in %s; not escalated", [question.id for question in group],

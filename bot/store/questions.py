@@ -110,12 +110,13 @@ def close_questions(session: Session, item_id: int, answered_by: str, *, kind: s
     return open_ids
 
 
-def open_questions(session: Session, asked_email: str | None = None) -> list[Question]:
-    """Return open questions, to one person or to everyone, oldest first."""
+def open_questions(session: Session, email: str | None = None) -> list[Question]:
+    """Return open questions asked of one person or escalated to them, or everyone's, oldest first."""
     statement = select(Question).where(Question.status == "open").order_by(col(Question.created_at),
                                                                           col(Question.id))
-    if asked_email is not None:
-        statement = statement.where(Question.asked_email == asked_email.lower())
+    if email is not None:
+        email = email.lower()
+        statement = statement.where(or_(Question.asked_email == email, Question.escalated_to == email))
     return list(session.exec(statement))
 
 

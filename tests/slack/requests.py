@@ -76,9 +76,12 @@ def radio_value(value: str, text: str) -> dict[str, Any]:
     return {"type": "radio_buttons", "selected_option": _option(value, text)}
 
 
-def _find_element(blocks: list[dict[str, Any]], action_id: str) -> tuple[str, dict[str, Any]] | None:
-    """Return the block_id and the element with `action_id` among blocks, or None."""
+def _find_element(blocks: list[dict[str, Any]], action_id: str,
+                  block_id: str | None = None) -> tuple[str, dict[str, Any]] | None:
+    """Return the block_id and the element with `action_id` among blocks (in block `block_id` if given), or None."""
     for block in blocks:
+        if block_id is not None and block.get("block_id") != block_id:
+            continue
         candidates = list(block.get("elements", [])) if block.get("type") == "actions" else []
         for key in ("accessory", "element"):
             if isinstance(block.get(key), dict):
@@ -239,7 +242,7 @@ class SlackPayloads:
         location, blocks = self._container(
             user_id, container_type, channel=channel, message_ts=message_ts, message=message, view=view
         )
-        found = _find_element(blocks, action_id)
+        found = _find_element(blocks, action_id, block_id)
         if found is None:
             raise AssertionError(f"no element with action_id {action_id!r} in the blocks acted on: {blocks}")
         element_block_id, element = found
@@ -354,7 +357,7 @@ class SlackPayloads:
         location, blocks = self._container(
             user_id, container_type, channel=channel, message_ts=message_ts, message=message, view=view
         )
-        found = _find_element(blocks, action_id)
+        found = _find_element(blocks, action_id, block_id)
         if found is None:
             raise AssertionError(f"no element with action_id {action_id!r} in the blocks: {blocks}")
         element_block_id, element = found
