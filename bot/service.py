@@ -1,9 +1,10 @@
 """The long-running bot (``allocbot run``): the Slack app and the scheduled jobs, until a signal stops it.
 
 Jobs: the full retrain on ``model.retrain_cron``, reminders and escalation
-every 15 minutes in working hours, and a resend of unsent questions every
-five minutes, which makes good a send that failed during an outage. The
-mailbox is not polled yet: documents come in with ``allocbot ingest``.
+every 15 minutes in working hours, and a resend of unsent questions at
+the start and every five minutes, which makes good a send that failed
+during an outage. The mailbox is not polled yet: documents come in with
+``allocbot ingest``.
 """
 
 from __future__ import annotations
@@ -73,7 +74,7 @@ def _prepare_classifier(pipeline) -> None:
     try:
         pipeline.prepare_classifier()
     except TrainingDataError as exc:
-        # A new installation has no decided items yet; answers in Slack teach the model from then on.
+        # A new installation has no decided items yet, and the questions answered in Slack train the model.
         log.warning("no model trained, suggestions come from master data and rules only: %s", exc)
 
 

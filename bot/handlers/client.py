@@ -27,10 +27,10 @@ TIMEOUT_SECONDS = 30
 
 
 class AnyServerErrorRetryHandler(ServerErrorRetryHandler):
-    """Retries every HTTP 5xx answer, where slack_sdk's handler (3.48.0) retries only 500 and 503.
+    """Retries every HTTP 5xx response, where slack_sdk's handler (3.48.0) retries only 500 and 503.
 
-    A proxy or load balancer in front of Slack answers 502 or 504 when it
-    cannot reach Slack, a failure as temporary as a 503.
+    A proxy or load balancer in front of Slack responds with 502 or 504 when
+    it cannot reach Slack, a failure as temporary as a 503.
     """
 
     def _can_retry(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,

@@ -46,8 +46,9 @@ log = logging.getLogger(__name__)
 
 METADATA_EVENT = "allocbot_questions"
 
-# Slack's errors for a failure on its side, sent with HTTP 200 (Web API docs, "Common errors").
-OUTAGE_ERRORS = frozenset({"fatal_error", "internal_error", "request_timeout", "service_unavailable"})
+# Slack's errors for a failure on its side, sent with HTTP 200. Slack's list of common Web API errors
+# says that part of the operation may have succeeded, so the next round looks for the message first.
+OUTAGE_ERRORS = frozenset({"fatal_error", "internal_error"})
 
 # How far back in a channel's history a message sent before a crash is looked for.
 HISTORY_LIMIT = 100
@@ -85,7 +86,7 @@ class SlackAsker:
         """Send every unsent question, logging a Slack outage instead of raising it.
 
         The questions stay stored as unsent, and the bot's resend job sends
-        them once Slack answers again.
+        them once Slack is reachable again.
         """
         try:
             self.send_unsent()
@@ -100,7 +101,7 @@ class SlackAsker:
 
         A Slack error that concerns one recipient, such as channel_not_found,
         is logged and the other recipients still get their questions. An
-        outage (a network error, or an HTTP 429 or 5xx answer that outlasted
+        outage (a network error, or an HTTP 429 or 5xx response that outlasted
         the client's retries) raises, because the remaining sends would fail too.
         """
         with self.store.session() as session:

@@ -8,6 +8,7 @@ import threading
 from slack_bolt import App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from waitress import wasyncore
 from waitress.server import create_server
 
 from bot.config import SlackSettings
@@ -16,6 +17,8 @@ log = logging.getLogger(__name__)
 
 # Listeners work in bolt's own thread pool after acknowledging, so a few request threads suffice.
 HTTP_THREADS = 8
+# How long stop() waits for the serving loop, and then for requests in progress, to end.
+STOP_SECONDS = 5
 
 
 class HttpServer:
@@ -43,9 +46,16 @@ class HttpServer:
         log.info("Slack HTTP endpoint listening at %s", self.url)
 
     def stop(self) -> None:
-        self.server.close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        """Close the listening socket and every open connection, then wait for requests in progress."""
+        # server.close() closes only the listening socket (waitress 3.0.2), and a connection that a
+        # proxy keeps alive would keep the loop serving. The loop thread closes them itself, through waitress's
+        # trigger, so that no socket is closed while it polls.
+        if self._thread is None:
+            wasyncore.close_all(self.server._map)
+        else:
+            self.server.trigger.pull_trigger(lambda: wasyncore.close_all(self.server._map))
+            self._thread.join(timeout=STOP_SECONDS)
+        self.server.task_dispatcher.shutdown(timeout=STOP_SECONDS)
         log.info("Slack HTTP endpoint at %s stopped", self.url)
 
 
