@@ -12,13 +12,17 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from typing import TypeVar
 
 from apscheduler.triggers.interval import IntervalTrigger
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackApiError
 
 from bot.commands import build_pipeline
 from bot.config import Settings, secret
-from bot.errors import ConfigError
+from bot.errors import ConfigError, InputError
 from bot.handlers.reminders import REMINDER_JOB
 from bot.handlers.server import HttpServer, SocketServer
 from bot.handlers.wiring import SlackParts, build_slack
@@ -27,6 +31,8 @@ from bot.jobs import build_scheduler
 from bot.store.questions import forget_requests
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 RESEND_JOB = "slack-resend"
 # bolt rejects requests older than five minutes, so older replay keys can go.
@@ -44,8 +50,12 @@ def run(settings: Settings, stop: threading.Event | None = None) -> int:
 
     pipeline = build_pipeline(settings)
     _prepare_classifier(pipeline)
-    slack = build_slack(settings, pipeline, bot_token=bot_token, signing_secret=signing_secret)
-    server = SocketServer(slack.app, app_token) if socket_mode else HttpServer(slack.app, settings.slack)
+    slack = _connect(settings, lambda: build_slack(settings, pipeline, bot_token=bot_token,
+                                                   signing_secret=signing_secret), "SLACK_BOT_TOKEN")
+    if socket_mode:
+        server = SocketServer(slack.app, app_token)
+    else:
+        server = _listen(settings, lambda: HttpServer(slack.app, settings.slack))
     scheduler = _scheduler(settings, pipeline, slack)
 
     for signal_number in (signal.SIGTERM, signal.SIGINT):
@@ -53,7 +63,7 @@ def run(settings: Settings, stop: threading.Event | None = None) -> int:
             signal.signal(signal_number, lambda *_: stop.set())
 
     log.info("allocbot starting in Slack %s mode", settings.slack.mode)
-    server.start()
+    _connect(settings, server.start, "SLACK_APP_TOKEN")
     scheduler.start()
     try:
         slack.asker.resend()
@@ -110,3 +120,35 @@ def _required_secret(settings: Settings, name: str, variable: str) -> str:
                           fix=N_("export {variable} with the value from the Slack app's settings"),
                           variable=variable)
     return value
+
+
+def _connect(settings: Settings, step: Callable[[], T], token_variable: str) -> T:
+    """Run a step that talks to Slack; turn a rejected token or an unreachable Slack into a clear error.
+
+    bolt calls auth.test while it builds the app, and Socket Mode opens its
+    connection with apps.connections.open, so both fail here first.
+    """
+    try:
+        return step()
+    except (BoltError, SlackApiError) as exc:
+        reason = exc.response.get("error", "") if isinstance(exc, SlackApiError) else str(exc)
+        log.error("Slack rejected %s: %s", token_variable, reason)
+        raise ConfigError(settings.source or "config.toml", N_("Slack rejected the token in {variable}: {reason}"),
+                          fix=N_("copy the token again from the Slack app's settings"),
+                          variable=token_variable, reason=reason) from None
+    except OSError as exc:
+        log.error("cannot reach Slack at %s: %s", settings.slack.api_url, exc)
+        raise InputError(settings.slack.api_url, N_("cannot reach Slack: {reason}"),
+                         fix=N_("check the network connection and slack.api_url"), reason=str(exc)) from None
+
+
+def _listen(settings: Settings, step: Callable[[], T]) -> T:
+    """Open the HTTP port; a port in use becomes a clear error instead of a traceback."""
+    try:
+        return step()
+    except OSError as exc:
+        address = f"{settings.slack.listen_host}:{settings.slack.listen_port}"
+        log.error("cannot listen on %s: %s", address, exc)
+        raise InputError(address, N_("cannot listen for Slack requests: {reason}"),
+                         fix=N_("choose a free slack.listen_port or stop the program that uses it"),
+                         reason=exc.strerror or str(exc)) from None

@@ -10,6 +10,7 @@ or by the event id, and acknowledges a second copy without acting on it.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 from collections.abc import Callable
@@ -84,6 +85,7 @@ def _request_key(request: BoltRequest) -> str | None:
         return f"event:{body['event_id']}"
     if body.get("type") in ("block_suggestion", "url_verification"):
         return None
-    raw = request.raw_body.encode("utf-8") if isinstance(request.raw_body, str) else request.raw_body
-    return "body:" + hashlib.sha256(raw).hexdigest()
+    # Over Socket Mode bolt gets the payload already parsed and leaves raw_body empty.
+    raw = request.raw_body or json.dumps(body, sort_keys=True)
+    return "body:" + hashlib.sha256(raw.encode("utf-8")).hexdigest()
 

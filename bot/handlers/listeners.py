@@ -315,7 +315,7 @@ class Listeners:
 
         self.asker.refresh_item(result.item_id)
         if result.new_question_id is not None:
-            self.asker.send_unsent()
+            self.asker.resend()
 
     def _tell_too_late(self, respond: Callable, question: Question) -> None:
         respond(self._ephemeral(N_("{name} decided this already, on {when}."),

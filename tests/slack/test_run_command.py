@@ -25,6 +25,7 @@ from bot import service
 from bot.cli import main
 from bot.commands import build_pipeline
 from bot.config import Settings
+from bot.errors import InputError
 
 from .conftest import BOT_TOKEN, SIGNING_SECRET
 from .requests import SlackRequests, sign
@@ -317,3 +318,44 @@ def test_sigterm_stops_allocbot_run(tmp_path, standin):
     assert "allocbot stopped" in errors
     assert BOT_TOKEN not in errors
     assert SIGNING_SECRET not in errors
+
+
+def test_rejected_bot_token_exits_2(tmp_path, standin, monkeypatch, capsys):
+    write_settings(tmp_path, standin.api_url)
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-revoked")
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+
+    status = main(["run", "--config", str(tmp_path / "config.toml")])
+
+    error = capsys.readouterr().err
+    assert status == 2
+    assert "SLACK_BOT_TOKEN" in error
+    assert "invalid_auth" in error
+    assert "xoxb-revoked" not in error
+
+
+def test_unreachable_slack_exits_1(tmp_path, monkeypatch, capsys):
+    # A port that nothing listens on: the connection is refused at once.
+    write_settings(tmp_path, f"http://127.0.0.1:{free_port()}/api/")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("SLACK_SIGNING_SECRET", SIGNING_SECRET)
+
+    status = main(["run", "--config", str(tmp_path / "config.toml")])
+
+    error = capsys.readouterr().err
+    assert status == 1
+    assert "Slack" in error
+    assert "Traceback" not in error
+
+
+def test_port_in_use_is_clear_error(tmp_path, standin, secrets_set):
+    settings = run_settings(tmp_path, standin)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", settings.slack.listen_port))
+        taken.listen()
+
+        with pytest.raises(InputError) as raised:
+            service.run(settings, stop=threading.Event())
+
+    assert str(settings.slack.listen_port) in raised.value.describe()
+    assert raised.value.exit_status == 1

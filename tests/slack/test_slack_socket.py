@@ -93,8 +93,6 @@ def test_click_over_socket_decides(socket_bot):
     assert allocation.decided_by == OLA
 
 
-@pytest.mark.xfail(strict=True, reason="bot.handlers.app keys every Socket Mode request by the hash of an empty "
-                                       "raw body, so the second click counts as a replay of the first")
 def test_second_click_over_socket_decides(socket_bot):
     ask(socket_bot, purchase(1, MOUSE[0], OLA, MOUSE[1]), purchase(2, NOTES[0], PER, NOTES[1]))
     dm = socket_bot.standin.dm_channel(SLACK_IDS[OLA])
