@@ -38,16 +38,20 @@ class AnyServerErrorRetryHandler(ServerErrorRetryHandler):
         return response is not None and response.status_code >= 500
 
 
-def build_client(token: str, api_url: str) -> WebClient:
-    """Return a WebClient for ``api_url`` that retries rate limits, network errors and 5xx answers."""
+def build_client(token: str, api_url: str, *, retry_failures: bool = True) -> WebClient:
+    """Return a WebClient for ``api_url`` that retries rate limits, and network errors and 5xx answers.
+
+    With ``retry_failures`` False only rate limits are retried. A 429 means
+    that Slack did not take the request, but after a dropped connection or
+    a 5xx Slack may have posted the message all the same, so the caller
+    that posts questions looks for it before trying again.
+    """
     backoff = BackoffRetryIntervalCalculator(backoff_factor=0.5)
-    return WebClient(
-        token=token,
-        base_url=api_url,
-        timeout=TIMEOUT_SECONDS,
-        retry_handlers=[
+    handlers = [RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES)]
+    if retry_failures:
+        handlers = [
             ConnectionErrorRetryHandler(max_retry_count=NETWORK_RETRIES, interval_calculator=backoff),
             AnyServerErrorRetryHandler(max_retry_count=NETWORK_RETRIES, interval_calculator=backoff),
-            RateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
-        ],
-    )
+            *handlers,
+        ]
+    return WebClient(token=token, base_url=api_url, timeout=TIMEOUT_SECONDS, retry_handlers=handlers)

@@ -17,6 +17,7 @@ the controllers, go to ``slack.controller_channel``.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -53,6 +54,10 @@ OUTAGE_ERRORS = frozenset({"fatal_error", "internal_error"})
 # How far back in a channel's history a message sent before a crash is looked for.
 HISTORY_LIMIT = 100
 
+# Posts of a question message after a dropped connection or a 5xx, with backoff 0.5, 1 and 2 s between them.
+POST_ATTEMPTS = 4
+POST_BACKOFF_SECONDS = 0.5
+
 
 @dataclass(frozen=True)
 class Recipient:
@@ -67,9 +72,11 @@ class SlackAsker:
     """The Slack implementation of the core's Asker interface."""
 
     def __init__(self, store: Store, client: WebClient, directory: Directory, assembler: CardAssembler,
-                 settings: SlackSettings, translator: Translator) -> None:
+                 settings: SlackSettings, translator: Translator, *, post_client: WebClient | None = None) -> None:
         self.store = store
         self.client = client
+        # Posts questions; it should retry rate limits only (see ``_post``).
+        self.post_client = post_client or client
         self.directory = directory
         self.assembler = assembler
         self.settings = settings
@@ -182,12 +189,30 @@ class SlackAsker:
                 question.delivery_key = key
             message = self._message(session, page, recipient, email, number, pages)
 
-        response = self.client.chat_postMessage(
-            channel=recipient.channel, text=message.text, blocks=message.blocks,
-            metadata={"event_type": METADATA_EVENT, "event_payload": {"key": key}},
-        )
+        channel, ts = self._post(recipient.channel, message, key)
         with self.store.session() as session:
-            record_delivery(session, ids, response["channel"], response["ts"])
+            record_delivery(session, ids, channel, ts)
+
+    def _post(self, channel: str, message: Message, key: str) -> tuple[str, str]:
+        """Post a message once: after a dropped connection or a 5xx, look for it in the channel before trying again."""
+        for attempt in range(1, POST_ATTEMPTS + 1):
+            try:
+                response = self.post_client.chat_postMessage(
+                    channel=channel, text=message.text, blocks=message.blocks,
+                    metadata={"event_type": METADATA_EVENT, "event_payload": {"key": key}},
+                )
+                return response["channel"], response["ts"]
+            except (SlackApiError, OSError) as exc:
+                maybe_posted = isinstance(exc, OSError) or exc.response.status_code >= 500
+                if not maybe_posted or attempt == POST_ATTEMPTS:
+                    raise
+                log.warning("posting message %s to %s failed (attempt %d of %d), looking for it before a retry: %s",
+                            key, channel, attempt, POST_ATTEMPTS, _describe(exc))
+                time.sleep(POST_BACKOFF_SECONDS * 2 ** (attempt - 1))
+                found = self._find_in_history(channel, key)
+                if found is not None:
+                    return channel, found
+        raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _message(self, session, questions: Sequence[Question], recipient: Recipient, email: str,
                  page: int, pages: int) -> Message:

@@ -41,7 +41,8 @@ def build_slack(settings: Settings, pipeline: Pipeline, *, bot_token: str, signi
     client = build_client(bot_token, slack.api_url)
     directory = Directory(pipeline.store, client, slack.lookup_cache_hours)
     assembler = CardAssembler(pipeline.master, translator)
-    asker = SlackAsker(pipeline.store, client, directory, assembler, slack, translator)
+    asker = SlackAsker(pipeline.store, client, directory, assembler, slack, translator,
+                       post_client=build_client(bot_token, slack.api_url, retry_failures=False))
     decisions = Decisions(pipeline, controllers=slack.controllers)
 
     listeners = Listeners(settings, pipeline.store, decisions, asker, directory, assembler, translator)

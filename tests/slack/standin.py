@@ -342,6 +342,13 @@ class SlackStandIn:
         """
         self._add_fault(method, _Fault("drop", times, error="connection_dropped", status=0))
 
+    def lose_answer(self, method: str, times: int = 1) -> None:
+        """Carry out the next `times` calls of `method`, then close the connection without the answer.
+
+        This is what a client sees when the network fails after Slack acted on a request.
+        """
+        self._add_fault(method, _Fault("lose_answer", times, error="answer_lost", status=0))
+
     def server_error(self, method: str, status: int = 503, times: int = 1) -> None:
         """Respond to the next `times` calls of `method` with an HTTP error status and a plain-text body.
 
@@ -554,7 +561,7 @@ class SlackStandIn:
 
         with self._condition:
             fault = self._take_fault(method)
-            if fault is not None:
+            if fault is not None and fault.kind != "lose_answer":
                 self._record(Call(method, params, time.monotonic(), fault.status, fault.error))
                 return self._fault_reply(fault)
 
@@ -576,6 +583,9 @@ class SlackStandIn:
                 return _json_reply({"ok": False, "error": "internal_error"}, headers=self._api_headers())
 
             self._record(Call(method, params, time.monotonic()))
+            if fault is not None:
+                # The call took effect, but the client never learns it.
+                return None
             return _json_reply(body, headers=self._api_headers())
 
     def _api_headers(self) -> dict[str, str]:

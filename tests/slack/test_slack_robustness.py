@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import select
 
 from bot.handlers import delivery
-from bot.handlers.client import NETWORK_RETRIES
+from bot.handlers.delivery import POST_ATTEMPTS
 from bot.store.models import AllocationRow, Question
 
 from .conftest import BOT_TOKEN, SCOPES, start_bot, stop_bot
@@ -144,6 +144,18 @@ def test_dropped_connection_is_retried(bot):
     assert stored_question(bot, question_id).slack_ts == messages[0]["ts"]
 
 
+def test_lost_answer_does_not_post_twice(bot):
+    # Slack posts the message, but the connection fails before the bot reads the answer.
+    bot.standin.lose_answer("chat.postMessage")
+
+    question_id, = ask(bot, purchase(1, MOUSE[0], OLA, MOUSE[1]))
+
+    messages = bot.standin.messages(bot.dm(OLA))
+    assert len(bot.standin.calls_to("chat.postMessage")) == 1
+    assert len(messages) == 1
+    assert stored_question(bot, question_id).slack_ts == messages[0]["ts"]
+
+
 def test_bad_gateway_is_retried(bot):
     bot.standin.server_error("chat.postMessage", status=502)
 
@@ -156,14 +168,14 @@ def test_bad_gateway_is_retried(bot):
 
 
 def test_outage_keeps_question_unsent(bot, caplog):
-    # One 503 response more than the client's retries, so every attempt fails.
-    bot.standin.server_error("chat.postMessage", status=503, times=NETWORK_RETRIES + 1)
+    # A 503 response to every attempt to post.
+    bot.standin.server_error("chat.postMessage", status=503, times=POST_ATTEMPTS)
 
     question_id, = ask(bot, purchase(1, MOUSE[0], OLA, MOUSE[1]))
 
     statuses = [call.status for call in bot.standin.calls_to("chat.postMessage")]
     errors = bot_errors(caplog)
-    assert statuses == [503] * (NETWORK_RETRIES + 1)
+    assert statuses == [503] * POST_ATTEMPTS
     assert stored_question(bot, question_id).slack_ts is None
     assert bot.standin.messages(bot.dm(OLA)) == []
     assert len(errors) == 1
