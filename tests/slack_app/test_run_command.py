@@ -28,6 +28,7 @@ from bot.config import Settings
 from bot.errors import InputError
 
 from .conftest import BOT_TOKEN, SIGNING_SECRET
+from .helpers import wait_until
 from .requests import SlackRequests, sign
 from .standin import SlackStandIn
 from .world import OLA, add_purchases, purchase, write_settings
@@ -139,16 +140,6 @@ class StderrReader:
     def _contains(self, text: str) -> bool:
         return any(text in line for line in self.lines)
 
-
-def wait_until(condition, timeout: float = 5.0, message: str = "condition"):
-    """Poll ``condition`` until it returns something truthy; fail naming ``message`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout} s waiting for {message}")
 
 
 def service_threads() -> list[str]:

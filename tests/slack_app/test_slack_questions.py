@@ -14,22 +14,12 @@ from sqlmodel import select
 
 from bot.store.models import AllocationRow, AmazonItem, AuditEvent, Question, TrainingLabel
 
+from .helpers import MOUSE, NOTES, actions_blocks, ask, wait_until
 from .requests import option_value, radio_value, text_value
-from .world import CONTROLLER_CHANNEL, EVE, OLA, PER, SIRI, SLACK_IDS, add_purchases, purchase
-
-MOUSE = ("Logitech MX Master 3S trådløs mus", "899.00")
-NOTES = ("Post-it lapper 76x76 mm, 12 blokker", "149.00")
+from .world import CONTROLLER_CHANNEL, EVE, OLA, PER, SIRI, SLACK_IDS, purchase
 
 
-def ask(bot, *purchases) -> list[int]:
-    """Store purchases with their card charges, process them, and return the question ids sent."""
-    add_purchases(bot.pipeline.store, list(purchases))
-    report = bot.pipeline.process()
-    return [outcome.question_id for outcome in report.outcomes if outcome.question_id is not None]
 
-
-def actions_blocks(message: dict) -> list[dict]:
-    return [block for block in message["blocks"] if block["type"] == "actions"]
 
 
 def allocation_of(bot, item_id: int) -> AllocationRow | None:
@@ -39,16 +29,6 @@ def allocation_of(bot, item_id: int) -> AllocationRow | None:
             row.lines  # noqa: B018 - loads the lines before the session closes
         return row
 
-
-def wait_until(condition, timeout: float = 5.0, message: str = "condition"):
-    """Poll ``condition`` until it returns something truthy; fail naming ``message`` after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.02)
-    raise AssertionError(f"timed out after {timeout} s waiting for {message}")
 
 
 def test_question_sent_to_requester_dm(bot):

@@ -18,23 +18,12 @@ from bot.handlers.delivery import POST_ATTEMPTS
 from bot.store.models import AllocationRow, Question
 
 from .conftest import BOT_TOKEN, SCOPES, start_bot, stop_bot
+from .helpers import MOUSE, NOTES, actions_blocks, ask, stored_question
 from .standin import SlackStandIn, SlackUser
 from .world import OLA, PER, SLACK_IDS, add_purchases, purchase
 
-MOUSE = ("Logitech MX Master 3S trådløs mus", "899.00")
-NOTES = ("Post-it lapper 76x76 mm, 12 blokker", "149.00")
 
 
-def ask(bot, *purchases) -> list[int]:
-    """Store purchases with their card charges, process them, and return the question ids."""
-    add_purchases(bot.pipeline.store, list(purchases))
-    report = bot.pipeline.process()
-    return [outcome.question_id for outcome in report.outcomes if outcome.question_id is not None]
-
-
-def stored_question(bot, question_id: int) -> Question:
-    with bot.pipeline.store.session() as session:
-        return session.get(Question, question_id)
 
 
 def question_of_item(bot, item_id: int) -> Question:
@@ -52,9 +41,6 @@ def bot_errors(caplog: pytest.LogCaptureFixture) -> list[str]:
     return [record.getMessage() for record in caplog.records
             if record.levelno >= logging.ERROR and record.name.startswith("bot.")]
 
-
-def actions_blocks(message: dict) -> list[dict]:
-    return [block for block in message["blocks"] if block["type"] == "actions"]
 
 
 @pytest.fixture
