@@ -205,8 +205,14 @@ class Listeners:
         for number, line in used:
             if not line["cost_center"]:
                 errors[f"cc:{number}"] = _("Choose a cost center.")
+            elif line["cost_center"] not in self.master.cost_centers:
+                errors[f"cc:{number}"] = _("That choice is not in the master data any more.")
             if not line["account"]:
                 errors[f"account:{number}"] = _("Choose an account.")
+            elif line["account"] not in self.master.accounts:
+                errors[f"account:{number}"] = _("That choice is not in the master data any more.")
+            if line["project"] and line["project"] not in self.master.projects:
+                errors[f"project:{number}"] = _("That choice is not in the master data any more.")
             cost_center = line["cost_center"] or ""
             project = line["project"]
             if project and project in self.master.projects and not line["cost_center"]:

@@ -149,6 +149,20 @@ def test_split_not_100_percent_is_refused(bot):
     assert allocation_of(bot, 1) is None
 
 
+def test_split_with_unknown_code_is_refused(bot):
+    ask(bot, purchase(1, MOUSE[0], OLA, MOUSE[1]))
+    channel = bot.dm(OLA)
+    modal = open_split(bot, channel, bot.last_message(channel)["ts"])
+    values = split_values(["50", "50"])
+    values["account:2"] = {"value": option_value("a:9999", "9999 Ukjent")}
+
+    response = bot.requests.view_submission(SLACK_IDS[OLA], "split", values=values, view_id=modal["id"])
+
+    assert response.json()["response_action"] == "errors"
+    assert list(response.json()["errors"]) == ["account:2"]
+    assert allocation_of(bot, 1) is None
+
+
 def test_split_by_amount_must_match_total(bot):
     ask(bot, purchase(1, MOUSE[0], OLA, "899.00"))
     channel = bot.dm(OLA)
