@@ -115,9 +115,11 @@ class CardAssembler:
     def _why(self, session: Session, question: Question, allocation: AllocationRow | None) -> str:
         """Translate why the person is asked; a rejection names the approver and their reason."""
         _ = self.translator
-        if question.asked_email == CONTROLLERS and allocation is not None and allocation.status == "rejected":
-            return _("Rejected by {name}: “{reason}”", name=self.person_name(allocation.decided_by),
-                     reason=question.note)
+        if question.asked_email == CONTROLLERS:
+            rejected = _rejected_approval(session, question)
+            if rejected is not None:
+                return _("Rejected by {name}: “{reason}”", name=self.person_name(rejected.answered_by),
+                         reason=question.note)
         return _(question.note) if question.note else ""
 
     def _outcome(self, session: Session, question: Question, item: AmazonItem, allocation: AllocationRow | None,
@@ -125,6 +127,10 @@ class CardAssembler:
         if question.status == "open":
             return None
         answered_at = question.answered_at or datetime.now(timezone.utc)
+        if question.kind == "approval":
+            handover = _handover_after(session, question)
+            if handover is not None:
+                return Outcome("rejected", self.person_name(question.answered_by), answered_at, reason=handover.note)
         if allocation is None:
             return Outcome("decided", self.person_name(question.answered_by), answered_at)
 
@@ -153,3 +159,25 @@ def _newest_question(session: Session, item_id: int, *, kind: str | None = None,
     if asked_email is not None:
         statement = statement.where(Question.asked_email == asked_email)
     return session.exec(statement).first()
+
+
+def _handover_after(session: Session, approval: Question) -> Question | None:
+    """Return the question to the controllers that a rejection of ``approval`` opened, or None."""
+    statement = (select(Question)
+                 .where(Question.item_id == approval.item_id, Question.asked_email == CONTROLLERS,
+                        col(Question.id) > approval.id)
+                 .order_by(col(Question.id)))
+    return session.exec(statement).first()
+
+
+def _rejected_approval(session: Session, handover: Question) -> Question | None:
+    """Return the rejected approval request that handed ``handover`` to the controllers, or None."""
+    statement = (select(Question)
+                 .where(Question.item_id == handover.item_id, Question.kind == "approval",
+                        Question.status == "answered", col(Question.id) < handover.id)
+                 .order_by(col(Question.id).desc()))
+    approval = session.exec(statement).first()
+    if approval is None:
+        return None
+    following = _handover_after(session, approval)
+    return approval if following is not None and following.id == handover.id else None

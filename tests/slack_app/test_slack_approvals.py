@@ -126,8 +126,14 @@ def test_rejection_goes_to_controllers_with_reason(bot):
 
     assert response.status == 200
     handover = bot.standin.wait_for("chat.postMessage", lambda call: call.params["channel"] == CONTROLLER_CHANNEL)
-    assert "Vi har nok skjermer på lager" in json.dumps(handover[0].params, ensure_ascii=False)
+    handover_text = json.dumps(handover[0].params, ensure_ascii=False)
+    assert "Vi har nok skjermer på lager" in handover_text
+    assert "Avvist av Kari Nordmann" in handover_text
     assert item_state(bot, 1)[0] == "asked"
+    approval = bot.standin.wait_for("chat.update", lambda call: call.params["channel"] == bot.dm(KARI))
+    approval_text = json.dumps(approval[-1].params["blocks"], ensure_ascii=False)
+    assert "Avvist av Kari Nordmann" in approval_text
+    assert "Ført på" not in approval_text
 
 
 def test_rejection_needs_a_reason(bot):
