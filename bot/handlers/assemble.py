@@ -69,7 +69,7 @@ class CardAssembler:
                        Allocation(row.cost_center, row.project, row.account, row.tax_code))),
                    confidence=row.confidence,
                    reasons=tuple(_(reason["template"], **reason.get("params", {})) for reason in row.reasons[:3]))
-            for row in suggestions[:3]
+            for row in _offered(suggestions[:3])
         )
         proposal: tuple[Target, ...] = ()
         if question.kind == "approval":
@@ -181,3 +181,25 @@ def _rejected_approval(session: Session, handover: Question) -> Question | None:
         return None
     following = _handover_after(session, approval)
     return approval if following is not None and following.id == handover.id else None
+
+
+# A suggestion below this confidence would show as "0 %"; only the best one is offered that low.
+MIN_OFFERED_CONFIDENCE = 0.01
+
+
+def _offered(suggestions: Sequence[SuggestionRow]) -> list[SuggestionRow]:
+    """Return the suggestions worth a button: the best one, and others that are likely and look different.
+
+    Buttons show cost center, project and account but no VAT code, so a
+    suggestion that differs from a better one only in its VAT code would
+    look like a second copy of it.
+    """
+    offered: list[SuggestionRow] = []
+    seen: set[tuple[str, str | None, str]] = set()
+    for row in suggestions:
+        shown = (row.cost_center, row.project, row.account)
+        if offered and (row.confidence < MIN_OFFERED_CONFIDENCE or shown in seen):
+            continue
+        offered.append(row)
+        seen.add(shown)
+    return offered

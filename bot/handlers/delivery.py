@@ -129,8 +129,8 @@ class SlackAsker:
                 if _is_outage(exc):
                     raise
                 unsent = [question.id for question in group if question.id not in sent]
-                log.error("sending questions %s of kind %s to %s failed, they stay unsent: %s",
-                          _id_list(unsent), kind, email, _describe(exc))
+                log.error("sending questions %s of kind %s to %s failed, they stay unsent: %s%s",
+                          _id_list(unsent), kind, email, _describe(exc), _hint(exc, self.settings))
         return len(sent)
 
     def recipient(self, email: str) -> Recipient | None:
@@ -313,3 +313,11 @@ def _page_of(delivery_key: str | None) -> tuple[int, int]:
     if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
         return int(parts[1]), int(parts[2])
     return 1, 1
+
+
+def _hint(exc: SlackApiError, settings: SlackSettings) -> str:
+    """Return what an admin can do about an error that points at the controller channel, or ""."""
+    if exc.response.get("error") in ("channel_not_found", "not_in_channel", "is_archived"):
+        return (f"; check that slack.controller_channel ({settings.controller_channel}) is a channel id "
+                "and that the bot is invited there with /invite")
+    return ""

@@ -13,9 +13,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from slack_sdk import WebClient
 from sqlmodel import select
@@ -25,6 +25,7 @@ from bot.decisions import Decisions, OwnPurchase, QuestionClosed
 from bot.handlers.access import may_act
 from bot.handlers.assemble import CardAssembler
 from bot.handlers.delivery import SlackAsker
+from bot.handlers.messages import format_time
 from bot.handlers.modals import change_modal, line_count, read_lines, read_mode, reject_modal, split_modal
 from bot.handlers.people import Directory
 from bot.i18n import N_, Translator
@@ -331,11 +332,10 @@ class Listeners:
     def _ephemeral(self, message: str, **params: object) -> dict:
         return {"text": self.translator(message, **params), "response_type": "ephemeral", "replace_original": False}
 
-    def _when(self, moment) -> str:
+    def _when(self, moment: datetime | None) -> str:
         if moment is None:
             return "?"
-        local = moment.astimezone(ZoneInfo(self.settings.slack.timezone))
-        return f"{self.translator.date(local.date())} {local:%H:%M}"
+        return format_time(moment, self.translator, self.settings.slack.timezone)
 
     def _dm_responder(self, body: dict, client: WebClient, metadata: dict) -> Callable:
         """Return a respond() for modal submissions, which have no response URL: an ephemeral in the message's channel."""

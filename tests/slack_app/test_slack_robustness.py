@@ -191,6 +191,7 @@ def test_missing_channel_blocks_nobody(tmp_path, standin_without_controller_chan
     assert len(errors) == 2
     assert f"questions {per_question.id} " in errors[0]
     assert "channel_not_found" in errors[0]
+    assert "/invite" in errors[0]
 
 
 def test_internal_error_checks_history_first(bot, caplog):
