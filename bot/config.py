@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from bot.errors import ConfigError
@@ -44,7 +44,15 @@ class _Section(BaseModel):
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
 
 _EMAIL = r"^[^@\s]+@[^@\s]+$"
-_CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$"
+
+
+def _clock(value: str) -> str:
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", value):
+        raise PydanticCustomError("clock", "expected a time HH:MM")
+    return value
+
+
+Clock = Annotated[str, AfterValidator(_clock)]
 
 
 class StoreSettings(_Section):
@@ -123,10 +131,10 @@ class SlackSettings(_Section):
     # Slack's Web API; only Slack GovSlack or a test stand-in needs another address.
     api_url: str = Field("https://slack.com/api/", pattern=r"^https?://\S+/$")
     app_name: str = Field("allocbot", min_length=1, max_length=35)
-    command: str = Field("/allocbot", pattern=r"^/[a-z0-9_-]{1,31}$")
+    command: str = "/allocbot"
     # Channel id (such as C0123ABCD) for questions nobody else can answer, rejections and
     # items of people who are not in Slack.
-    controller_channel: str = Field("", pattern=r"^([CG][A-Z0-9]{2,})?$")
+    controller_channel: str = ""
     # Emails of the controllers, besides employees with role "controller" in master data.
     controllers: tuple[Annotated[str, Field(pattern=_EMAIL)], ...] = ()
     # Open items shown in one message; more items go into further messages.
@@ -137,16 +145,33 @@ class SlackSettings(_Section):
     escalate_after_hours: float = Field(72, gt=0)
     # Reminders and escalations are sent only on working days between these times.
     timezone: str = "Europe/Oslo"
-    work_start: str = Field("08:00", pattern=_CLOCK)
-    work_end: str = Field("16:00", pattern=_CLOCK)
+    work_start: Clock = "08:00"
+    work_end: Clock = "16:00"
     # How long a users.lookupByEmail result (found or not found) is trusted.
     lookup_cache_hours: float = Field(24, gt=0)
 
-    @model_validator(mode="after")
-    def _working_day(self) -> SlackSettings:
-        if self.work_end <= self.work_start:
+    @field_validator("work_end")
+    @classmethod
+    def _after_work_start(cls, value: str, info: ValidationInfo) -> str:
+        # Both are "HH:MM", so text order is time order; a missing work_start failed its own check.
+        start = info.data.get("work_start")
+        if start is not None and value <= start:
             raise PydanticCustomError("working_hours", "work_end must come after work_start")
-        return self
+        return value
+
+    @field_validator("controller_channel")
+    @classmethod
+    def _channel_id(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[CG][A-Z0-9]{2,}", value):
+            raise PydanticCustomError("channel_id", "expected a channel id")
+        return value
+
+    @field_validator("command")
+    @classmethod
+    def _slash_command(cls, value: str) -> str:
+        if not re.fullmatch(r"/[a-z0-9_-]{1,31}", value):
+            raise PydanticCustomError("slash_command", "expected a slash command")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -240,6 +265,12 @@ _EXPECTED = {
     "dict_type": N_("expected a table"),
     "timezone": N_("expected an IANA time zone name, such as \"Europe/Oslo\""),
     "working_hours": N_("expected slack.work_end to come after slack.work_start"),
+    "clock": N_("expected a time of day as HH:MM, such as \"08:00\""),
+    "channel_id": N_("expected a channel id such as C0123ABCD, shown at the bottom of the channel's details, "
+                     "not the channel's name"),
+    "slash_command": N_("expected a slash command such as /allocbot: a slash and up to 31 lowercase letters, "
+                        "digits, - or _"),
+    "string_too_long": N_("expected at most {max_length} characters"),
     "crontab": N_("expected five crontab fields: minute hour day month weekday, such as \"0 2 * * *\""),
     "crontab_field": N_("crontab field {position} is out of range or invalid; "
                         "minute 0-59, hour 0-23, day 1-31, month 1-12, weekday 0-7"),

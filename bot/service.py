@@ -10,6 +10,7 @@ during an outage. The mailbox is not polled yet: documents come in with
 from __future__ import annotations
 
 import logging
+import re
 import signal
 import threading
 from collections.abc import Callable
@@ -131,9 +132,10 @@ def _connect(settings: Settings, step: Callable[[], T], token_variable: str) -> 
     try:
         return step()
     except (BoltError, SlackApiError) as exc:
-        reason = exc.response.get("error", "") if isinstance(exc, SlackApiError) else str(exc)
+        reason = _slack_error(exc)
         log.error("Slack rejected %s: %s", token_variable, reason)
-        raise ConfigError(settings.source or "config.toml", N_("Slack rejected the token in {variable}: {reason}"),
+        # The token comes from the environment, so the error names the variable rather than the config file.
+        raise ConfigError(token_variable, N_("Slack rejected the token in {variable}: {reason}"),
                           fix=N_("copy the token again from the Slack app's settings"),
                           variable=token_variable, reason=reason) from None
     except OSError as exc:
@@ -152,3 +154,11 @@ def _listen(settings: Settings, step: Callable[[], T]) -> T:
         raise InputError(address, N_("cannot listen for Slack requests: {reason}"),
                          fix=N_("choose a free slack.listen_port or stop the program that uses it"),
                          reason=exc.strerror or str(exc)) from None
+
+
+def _slack_error(exc: BoltError | SlackApiError) -> str:
+    """Return Slack's error code, such as invalid_auth; bolt puts auth.test's answer into its message."""
+    if isinstance(exc, SlackApiError):
+        return exc.response.get("error", "") or str(exc)
+    found = re.search(r"'error': '([a-z_]+)'", str(exc))
+    return found.group(1) if found else str(exc)
