@@ -96,6 +96,9 @@ def main(argv: list[str] | None = None) -> int:
     quiet = logging.INFO if args.command == "run" else logging.ERROR
     logging.basicConfig(level=logging.DEBUG if args.verbose else quiet,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not args.verbose:
+        # One line per migration step on every start of the long-running bot says nothing new.
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
     log.info("allocbot %s started", args.command)
     # Errors are printed in the configured language, and in the default

@@ -72,7 +72,8 @@ def build_scheduler(settings: Settings, retrain: Callable[[], object]) -> Backgr
     twice, and runs missed while the bot was down are merged into one.
     """
     scheduler = BackgroundScheduler()
-    scheduler.add_job(_logged(retrain), retrain_trigger(settings), id=RETRAIN_JOB, max_instances=1, coalesce=True)
+    scheduler.add_job(_logged(retrain), retrain_trigger(settings), id=RETRAIN_JOB, name=RETRAIN_JOB,
+                      max_instances=1, coalesce=True)
     return scheduler
 
 

@@ -92,8 +92,10 @@ def _prepare_classifier(pipeline) -> None:
 def _scheduler(settings: Settings, pipeline, slack: SlackParts):
     scheduler = build_scheduler(settings, pipeline.train)
     scheduler.add_job(_logged(slack.reminders.run, "reminders"), slack.reminders.trigger(), id=REMINDER_JOB,
+                      name=REMINDER_JOB,
                       max_instances=1, coalesce=True)
     scheduler.add_job(_logged(lambda: _housekeeping(pipeline, slack), "resend"), IntervalTrigger(minutes=5),
+                      name=RESEND_JOB,
                       id=RESEND_JOB, max_instances=1, coalesce=True)
     return scheduler
 

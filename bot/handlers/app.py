@@ -31,6 +31,7 @@ def build_app(*, client: WebClient, signing_secret: str | None, store: Store, li
     """Return the bolt app with every listener; ``signing_secret`` may be None only in Socket Mode."""
     app = App(
         client=client,
+        logger=_bolt_logger(),
         signing_secret=signing_secret or "",
         # Socket Mode requests come over the app's own WebSocket, which Slack does not sign.
         request_verification_enabled=not socket_mode,
@@ -89,3 +90,25 @@ def _request_key(request: BoltRequest) -> str | None:
     raw = request.raw_body or json.dumps(body, sort_keys=True)
     return "body:" + hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
+
+
+def _bolt_logger() -> logging.Logger:
+    """Return the logger bolt writes to, without its warning that the client's token wins.
+
+    bolt reads SLACK_BOT_TOKEN from the environment by itself and warns on
+    every start that the client passed in takes precedence; both are the
+    same token here. bolt's INFO lines contain whole request bodies, with
+    response URLs, so the logger shows warnings and errors only, unless
+    the root logger is set to DEBUG.
+    """
+    logger = logging.getLogger("bot.handlers.bolt")
+    if not any(isinstance(existing, _TokenWarningFilter) for existing in logger.filters):
+        logger.addFilter(_TokenWarningFilter())
+    if logging.getLogger().level != logging.DEBUG:
+        logger.setLevel(logging.WARNING)
+    return logger
+
+
+class _TokenWarningFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("As you gave `client` as well")

@@ -39,7 +39,7 @@ class Directory:
         except SlackApiError as exc:
             if exc.response.get("error") != "users_not_found":
                 raise
-            log.info("no Slack user has the email of %s", _masked(email))
+            log.info("no Slack user has the email %s", email)
             user_id, name = None, ""
         else:
             user = response["user"]
@@ -74,8 +74,3 @@ class Directory:
             cache_user(session, email, user["id"], user.get("real_name") or user.get("name", ""))
         return email.lower()
 
-
-def _masked(email: str) -> str:
-    """Return an email with its local part shortened, for logs."""
-    local, _, domain = email.partition("@")
-    return f"{local[:2]}…@{domain}"
