@@ -237,7 +237,7 @@ def test_greeting_question_nb():
 def test_greeting_single_approval_nb():
     header = build([make_card(kind="approval", proposal=(IT_EQUIPMENT,))], recipient="Kari").blocks[0]
 
-    assert header["text"]["text"] == "Hei Kari! Godkjenning trengs for dette kjøpet."
+    assert header["text"]["text"] == "Hei Kari! Dette kjøpet må godkjennes av deg."
 
 
 def test_item_amount_with_original_currency():

@@ -20,6 +20,7 @@ from bot.handlers.messages import Message, question_message, reminder_message
 from bot.handlers.modals import reject_modal, split_modal
 from bot.handlers.overview import home_view, status_blocks
 from bot.i18n import LANGUAGES, Translator
+from bot.nlp import reasons
 
 LANGUAGE_NAMES = {"nb": "Norwegian (nb)", "en": "English (en)"}
 DIVIDER_WIDTH = 40
@@ -28,7 +29,8 @@ INTRO = """\
 # Slack messages and views
 
 This page shows every message and modal that allocbot sends in Slack, built
-from example purchases by the same code the bot runs. Norwegian bokmål is
+from example purchases by the same builders and message catalogs the bot
+runs; the purchases, counts and reasons are examples. Norwegian bokmål is
 the default language. With `language = "en"` in the configuration, the bot
 writes English. Each example shows a plain-text sketch of the layout
 (`[…]` is a button, `[… ▾]` a select menu, `____` a text field) and the
@@ -37,38 +39,44 @@ generated with `python -m bot.handlers.gallery > docs/slack.md`, and a test
 fails when it no longer matches the code.
 """
 
-# Texts that reach the builders already translated (the item's "why" and the
-# model's reasons come from other parts of the bot), in both languages.
-TEXTS = {
-    "nb": {
-        "why_requester": "Du bestilte varen.",
-        "why_approval": "Kjøp over 2 000 kr må godkjennes av nærmeste leder.",
-        "why_controller": "Godkjenneren avviste føringen, så controllerne bestemmer.",
-        "charger_1": ("ligner 14 tidligere kjøp av ladere", "Ola Hansen hører til 400 IT"),
-        "charger_2": ("ordet «USB-C» forekommer i 3 prosjektkjøp",),
-        "charger_3": ("tilbehør føres av og til som kontorrekvisita",),
-        "screen_1": ("ligner 9 tidligere kjøp av skjermer", "Ola Hansen hører til 400 IT"),
-        "screen_2": ("skjermer til ombyggingen er ført på P-1042",),
-        "coffee_1": ("ligner 2 tidligere kjøp av kjøkkenutstyr",),
-        "gift_1": ("gaver til kunder føres på 7420", "julegaver er ført på 200 Salg før"),
-        "gift_2": ("Ola Hansen hører til 400 IT",),
-        "reject_reason": "Julegaver til kunder føres på 200 Salg, ikke på IT",
-    },
-    "en": {
-        "why_requester": "You ordered this item.",
-        "why_approval": "Purchases over NOK 2,000 need the manager's approval.",
-        "why_controller": "The approver rejected the booking, so the controllers decide.",
-        "charger_1": ("similar to 14 earlier purchases of chargers", "Ola Hansen belongs to 400 IT"),
-        "charger_2": ("the word “USB-C” occurs in 3 project purchases",),
-        "charger_3": ("accessories are sometimes booked as office supplies",),
-        "screen_1": ("similar to 9 earlier purchases of monitors", "Ola Hansen belongs to 400 IT"),
-        "screen_2": ("monitors for the rebuilding were booked on P-1042",),
-        "coffee_1": ("similar to 2 earlier purchases of kitchen equipment",),
-        "gift_1": ("gifts to customers are booked on 7420", "Christmas gifts were booked on 200 Salg before"),
-        "gift_2": ("Ola Hansen belongs to 400 IT",),
-        "reject_reason": "Christmas gifts to customers go to 200 Salg, not to IT",
-    },
+# What the approver typed when rejecting the gift, in the language of each example.
+REJECT_REASONS = {
+    "nb": "Julegaver til kunder føres på 200 Salg, ikke på IT",
+    "en": "Christmas gifts to customers go to 200 Salg, not to IT",
 }
+
+
+def _texts(translator: Translator) -> dict:
+    """Return the item's "why" and the model's reasons as the bot words them, from the same message ids.
+
+    The counts and targets are examples; the ids are those that the policy
+    and the classifier's reasons use.
+    """
+    _ = translator
+    reject_reason = REJECT_REASONS[translator.language]
+    return {
+        "why_requester": _("unsure suggestion"),
+        "why_approval": _("at or above the review threshold"),
+        "why_controller": _("Rejected by {name}: “{reason}”", name=MANAGER, reason=reject_reason),
+        "charger_1": (_(reasons.SIMILAR_TITLE,
+                        target="400 IT · 6551", count=14),
+                      _(reasons.REQUESTER_COST_CENTER, cost_center="400")),
+        "charger_2": (_(reasons.REQUESTER_PROJECT_HISTORY,
+                        requester="Ola Hansen", project="P-1042", count=3),),
+        "charger_3": (_(reasons.TERM_HISTORY,
+                        term="USB-C", account="6800", count=2),),
+        "screen_1": (_(reasons.TERM_HISTORY,
+                       term="skjerm", account="6551", count=9),
+                     _(reasons.REQUESTER_COST_CENTER, cost_center="400")),
+        "screen_2": (_(reasons.CUSTOMER_SITE, project="P-1042"),),
+        "coffee_1": (_(reasons.TERM_HISTORY,
+                       term="kaffe", account="6800", count=2),),
+        "gift_1": (_(reasons.TITLE_MATCHES_ACCOUNT, word="gaveeske",
+                     account="7420", name="Gave til forretningsforbindelse"),),
+        "gift_2": (_(reasons.REQUESTER_COST_CENTER, cost_center="400"),),
+        "reject_reason": reject_reason,
+    }
+
 
 CATALOG = OptionCatalog(
     cost_centers=(
@@ -276,13 +284,13 @@ def _split_lines(card: ItemCard) -> tuple[Target, ...]:
 
 
 def _question(translator: Translator) -> Message:
-    texts = TEXTS[translator.language]
+    texts = _texts(translator)
     return question_message([_charger(texts), _screen(texts)], recipient_name=EMPLOYEE, page=1, pages=1,
                             catalog=CATALOG, translator=translator)
 
 
 def _answer(translator: Translator) -> Message:
-    texts = TEXTS[translator.language]
+    texts = _texts(translator)
     charger = replace(_charger(texts), outcome=Outcome("decided", EMPLOYEE, _at(5, 13, 3), (IT_EQUIPMENT,)))
     screen = replace(_screen(texts), outcome=Outcome("pending_approval", EMPLOYEE, _at(5, 13, 4), (IT_EQUIPMENT,),
                                                      approver_name=MANAGER))
@@ -291,26 +299,26 @@ def _answer(translator: Translator) -> Message:
 
 
 def _split(translator: Translator) -> dict:
-    card = _coffee_maker(TEXTS[translator.language])
+    card = _coffee_maker(_texts(translator))
     return split_modal(card, CATALOG, translator=translator, private_metadata="103", initial=_split_lines(card))
 
 
 def _split_answer(translator: Translator) -> Message:
-    card = _coffee_maker(TEXTS[translator.language])
+    card = _coffee_maker(_texts(translator))
     card = replace(card, outcome=Outcome("decided", EMPLOYEE, _at(5, 13, 10), _split_lines(card)))
     return question_message([card], recipient_name=EMPLOYEE, page=1, pages=1, catalog=CATALOG,
                             translator=translator)
 
 
 def _approval(translator: Translator) -> Message:
-    screen = replace(_screen(TEXTS[translator.language]), question_id=104, kind="approval", choices=(),
-                     why=TEXTS[translator.language]["why_approval"], proposal=(IT_EQUIPMENT,))
-    return question_message([screen, _gift(TEXTS[translator.language])], recipient_name=MANAGER, page=1, pages=1,
+    screen = replace(_screen(_texts(translator)), question_id=104, kind="approval", choices=(),
+                     why=_texts(translator)["why_approval"], proposal=(IT_EQUIPMENT,))
+    return question_message([screen, _gift(_texts(translator))], recipient_name=MANAGER, page=1, pages=1,
                             catalog=CATALOG, translator=translator)
 
 
 def _decisions(translator: Translator) -> Message:
-    texts = TEXTS[translator.language]
+    texts = _texts(translator)
     screen = replace(_screen(texts), question_id=104, kind="approval", choices=(), why=texts["why_approval"],
                      proposal=(IT_EQUIPMENT,), outcome=Outcome("approved", MANAGER, _at(5, 14, 20), (IT_EQUIPMENT,)))
     gift = replace(_gift(texts), outcome=Outcome("rejected", MANAGER, _at(5, 14, 22), reason=texts["reject_reason"]))
@@ -319,11 +327,11 @@ def _decisions(translator: Translator) -> Message:
 
 
 def _reject(translator: Translator) -> dict:
-    return reject_modal(_gift(TEXTS[translator.language]), translator=translator, private_metadata="105")
+    return reject_modal(_gift(_texts(translator)), translator=translator, private_metadata="105")
 
 
 def _controllers(translator: Translator) -> Message:
-    texts = TEXTS[translator.language]
+    texts = _texts(translator)
     card = replace(_gift(texts), question_id=106, kind="question", proposal=(), why=texts["why_controller"],
                    choices=(Choice(1, SALES_GIFT, 0.64, texts["gift_1"]), Choice(2, IT_GIFT, 0.22, texts["gift_2"]),
                             Choice(3, ADMIN_GIFT, 0.08)))
@@ -337,8 +345,8 @@ def _reminder(translator: Translator) -> Message:
     return reminder_message(3, PERMALINKS, recipient_name=EMPLOYEE, hours=24, translator=translator)
 
 
-def _overview() -> Overview:
-    texts = TEXTS["nb"]
+def _overview(translator: Translator) -> Overview:
+    texts = _texts(translator)
     return Overview(viewer_name=CONTROLLER, everyone=True, entries=(
         OpenEntry(EMPLOYEE, _charger(texts), 26.5, PERMALINKS[0]),
         OpenEntry(EMPLOYEE, _screen(texts), 26.5, PERMALINKS[0]),
@@ -348,12 +356,12 @@ def _overview() -> Overview:
 
 
 def _home(translator: Translator) -> dict:
-    return home_view(_overview(), translator=translator)
+    return home_view(_overview(translator), translator=translator)
 
 
 def _status(translator: Translator) -> list[dict]:
     personal = Overview(viewer_name=EMPLOYEE, everyone=False,
-                        entries=tuple(entry for entry in _overview().entries if entry.asked_name == EMPLOYEE))
+                        entries=tuple(entry for entry in _overview(translator).entries if entry.asked_name == EMPLOYEE))
     return status_blocks(personal, translator=translator)
 
 
