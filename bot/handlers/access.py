@@ -1,4 +1,4 @@
-"""Who may act on a question: the person asked, their manager, and the controllers.
+"""The rule of who may act on a question: the person asked, their manager, and the controllers.
 
 A question to the controllers (or to someone who is not in Slack, sent to
 the controller channel instead) may be acted on by the controllers and by

@@ -61,7 +61,7 @@ POST_BACKOFF_SECONDS = 0.5
 
 @dataclass(frozen=True)
 class Recipient:
-    """Where questions to one person go: their DM, or the controller channel with ``stand_in`` True."""
+    """The channel for questions to one person: their DM, or the controller channel with ``stand_in`` True."""
 
     channel: str
     name: str

@@ -39,7 +39,7 @@ generated with `python -m bot.handlers.gallery > docs/slack.md`, and a test
 fails when it no longer matches the code.
 """
 
-# What the approver typed when rejecting the gift, in the language of each example.
+# The reason the approver typed when rejecting the gift, in the language of each example.
 REJECT_REASONS = {
     "nb": "Julegaver til kunder føres på 200 Salg, ikke på IT",
     "en": "Christmas gifts to customers go to 200 Salg, not to IT",

@@ -1,4 +1,4 @@
-"""Who is who in Slack: a person's user id from their email, and back.
+"""Slack user lookups: a person's user id from their email, and their email from the user id.
 
 Both directions are cached in the store (table ``slack_user``) for
 ``slack.lookup_cache_hours``, found or not found, so a batch of questions
