@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from bot.errors import InputError
-from bot.mail import eml
-from bot.mail.eml import read_eml, safe_filename
+from bot.mail import attachments, eml
+from bot.mail.eml import parse_mail, read_eml
+from bot.mail.filenames import safe_filename
 
 ORDERS_CSV = (
     b'\xef\xbb\xbf"Order Date","Order ID","Currency","Title","Item Quantity","Purchase PPU","Item Net Total"\r\n'
@@ -214,9 +215,9 @@ def message_with_files(files: list[tuple[str, bytes]]) -> str:
 
 def test_hostile_filenames_reduced(tmp_path):
     files = [
-        ("../../etc/cron.d/orders.csv", b"a"),
-        ("C:\\Users\\kari\\kort.pdf", b"b"),
-        ("..", b"c"),
+        ("../../etc/cron.d/orders.csv", ORDERS_CSV),
+        ("C:\\Users\\kari\\kort.pdf", STATEMENT_PDF),
+        ("..", STATEMENT_PDF),
     ]
 
     mail = read_eml(write_eml(tmp_path, message_with_files(files)))
@@ -240,26 +241,40 @@ def test_safe_filename(name, expected):
 
 
 def test_too_many_attachments(tmp_path):
-    files = [(f"vedlegg-{number}.txt", b"x") for number in range(eml.MAX_ATTACHMENTS + 1)]
+    files = [(f"vedlegg-{number}.txt", b"x") for number in range(attachments.MAX_ATTACHMENTS + 1)]
 
     with pytest.raises(InputError) as raised:
         read_eml(write_eml(tmp_path, message_with_files(files), "mange.eml"))
 
     assert raised.value.source == "mange.eml"
-    assert f"{eml.MAX_ATTACHMENTS + 1} attachments" in str(raised.value)
-    assert f"limit of {eml.MAX_ATTACHMENTS}" in str(raised.value)
+    assert f"{attachments.MAX_ATTACHMENTS + 1} attachments" in str(raised.value)
+    assert f"limit of {attachments.MAX_ATTACHMENTS}" in str(raised.value)
 
 
-def test_attachment_too_large(tmp_path, monkeypatch):
-    monkeypatch.setattr(eml, "MAX_ATTACHMENT_BYTES", 1000)
-    files = [("kort.pdf", b"%PDF" + b"0" * 1200)]
+def test_attachment_too_large_listed():
+    files = [("kort.pdf", b"%PDF" + b"0" * 1200), ("orders.csv", ORDERS_CSV)]
+    raw = message_with_files(files).encode("utf-8")
 
-    with pytest.raises(InputError) as raised:
-        read_eml(write_eml(tmp_path, message_with_files(files), "stor.eml"))
+    mail = parse_mail(raw, label="stor.eml", max_attachment_bytes=1000)
 
-    assert raised.value.source == "stor.eml"
-    assert "1204 bytes" in str(raised.value)
-    assert "<files-1@example.no>, attachment 'kort.pdf': " in str(raised.value)
+    assert [attachment.filename for attachment in mail.attachments] == ["orders.csv"]
+    assert [(part.filename, part.size) for part in mail.oversized] == [("kort.pdf", 1204)]
+    error = mail.oversized[0].error
+    assert error.source == "stor.eml"
+    assert "1204 bytes" in str(error)
+    assert "<files-1@example.no>, attachment 'kort.pdf': " in str(error)
+
+
+def test_read_eml_attachment_limit(tmp_path):
+    path = write_eml(tmp_path, FORWARD)
+
+    mail = read_eml(path, max_attachment_bytes=len(STATEMENT_PDF))
+
+    assert [attachment.filename for attachment in mail.attachments] == ["kortutskrift-november.pdf"]
+    assert [part.filename for part in mail.oversized] == [
+        "orders_from_20261101_to_20261130.csv",
+        "kortutskrift-november.csv",
+    ]
 
 
 def test_message_too_large(tmp_path, monkeypatch):

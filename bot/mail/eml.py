@@ -1,21 +1,23 @@
-"""Read a received message (.eml) with mail-parser: headers, body and attachments.
+"""Parse a received message with mail-parser: headers, body and the documents attached.
+
+`parse_mail` reads a message's bytes, as fetched over IMAP or read from an
+.eml file, and `read_eml` reads a file.
 
 Controllers forward the bank's and Amazon's mails, so the documents often sit
-inside a forwarded message (a ``message/rfc822`` part). mail-parser 4.8 walks
-the parts with the standard library's ``Message.walk()``, which descends
-into such parts, so their attachments are listed with the outer ones. The
-forwarded message itself is listed too. It is left out here, because its
-files are already in the list.
+inside a forwarded message (a ``message/rfc822`` part). The standard
+library's ``Message.walk()`` descends into such parts, so their files are
+found with the outer ones (see `bot.mail.attachments`, which also unpacks
+ZIP and TNEF attachments and decides by content what is a document).
 
 One case needs its own step: some clients send the forwarded message in
 base64, which RFC 2046 forbids for ``message/rfc822``. The standard library
 then parses the base64 text as a message without headers, and the nested
 files are lost. Such parts are decoded here with the standard library's
-``email`` package before mail-parser reads the message.
+``email`` package before the files are collected.
 
 The input is untrusted: file names are reduced to a safe base name, and the
-message size, the number of attachments and each attachment's size are
-capped.
+message size, the number of attachments, each attachment's size and what
+archives unpack to are capped.
 """
 
 from __future__ import annotations
@@ -23,9 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import email.message
-import hashlib
 import logging
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from email.feedparser import BytesFeedParser
@@ -35,6 +35,9 @@ import mailparser
 
 from bot.errors import InputError
 from bot.i18n import N_
+from bot.mail.attachments import Attachment, IgnoredPart, OversizedPart, collect_files
+
+__all__ = ["Attachment", "IgnoredPart", "OversizedPart", "ReceivedMail", "parse_mail", "read_eml"]
 
 log = logging.getLogger(__name__)
 
@@ -44,104 +47,101 @@ log = logging.getLogger(__name__)
 MAX_MESSAGE_BYTES = 40 * 1024 * 1024
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024
 
-# A monthly forward carries three documents, plus perhaps signature images
-# and a few extra files. A message with more is not a forward to process.
-MAX_ATTACHMENTS = 20
-
-CONTAINER_TYPES = ("multipart/", "message/")
-FALLBACK_FILENAME = "attachment"
-ATTACHMENT_LOCATION = N_("message {label}, attachment '{filename}'")
-
-
-@dataclass(frozen=True)
-class Attachment:
-    """One file of a message, with the SHA-256 hex digest of its content."""
-
-    filename: str
-    content: bytes
-    content_type: str
-    sha256: str
+NO_MESSAGE_ID = "(no Message-ID)"
 
 
 @dataclass(frozen=True)
 class ReceivedMail:
     """A parsed message.
 
-    ``date`` is the Date header in UTC (timezone-aware), or None when it is
-    missing or invalid. ``body`` is the text of all plain-text parts,
-    including those of forwarded messages. ``message_id`` is "" when the
-    header is missing.
+    ``message_id`` and ``references`` are the Message-ID and References
+    headers as written, unfolded, for threading a reply; each is "" when
+    missing. ``date`` is the Date header in UTC (timezone-aware), or None
+    when it is missing or invalid. ``body`` is the text of all plain-text
+    parts, including those of forwarded messages. ``attachments`` are the
+    documents, ``ignored`` the files that are no documents, and
+    ``oversized`` the files above the attachment limit, left unread.
     """
 
     message_id: str
+    references: str
     sender: str
     subject: str
     date: datetime | None
     body: str
     attachments: tuple[Attachment, ...]
+    ignored: tuple[IgnoredPart, ...]
+    oversized: tuple[OversizedPart, ...]
 
 
-def read_eml(path: Path) -> ReceivedMail:
-    """Parse a message file and collect its attachments, including those of forwarded messages.
+def parse_mail(raw: bytes, *, label: str, max_attachment_bytes: int = MAX_ATTACHMENT_BYTES) -> ReceivedMail:
+    """Parse a message and collect its documents, including those of forwarded messages and archives.
 
-    Raises `InputError` when the message has no attachments or breaks one
-    of the limits above.
+    ``label`` names the message in errors, such as "INBOX UID 42" or a file
+    name. A file above ``max_attachment_bytes`` is listed in ``oversized``
+    and the others are still read. Raises `InputError` when the message has
+    no file at all, is larger than `MAX_MESSAGE_BYTES`, or has a part or
+    archive that cannot be read or breaks a limit of `bot.mail.attachments`.
     """
-    data = _read_capped(path)
+    if len(raw) > MAX_MESSAGE_BYTES:
+        raise InputError(
+            label,
+            N_("message is {size} bytes, more than the limit of {limit}"),
+            fix=N_("send the order report and the statement in a smaller message"),
+            size=len(raw),
+            limit=MAX_MESSAGE_BYTES,
+        )
+
     try:
-        message = _parse_bytes(data)
-        _decode_forwarded_messages(path, message)
+        message = _parse_bytes(raw)
+        _decode_forwarded_messages(label, message)
         mail = mailparser.MailParser(message)
+        message_id = _header_text(message, "Message-ID")
+        message_label = message_id or NO_MESSAGE_ID
+        files = collect_files(
+            message, source=label, message_label=message_label, max_attachment_bytes=max_attachment_bytes
+        )
     except RecursionError:
         raise InputError(
-            path.name,
+            label,
             N_("message nests parts too deeply to be read"),
             fix=N_("forward the original message with the documents attached"),
         ) from None
-    message_id = (mail.message_id or "").strip()
-    label = message_id or "(no Message-ID)"
 
-    attachments = _collect_attachments(path, label, mail)
-    if not attachments:
+    if not (files.attachments or files.ignored or files.oversized):
         raise InputError(
-            path.name,
+            label,
             N_("message {label} has no attachments"),
             fix=N_("attach the Amazon Business order report and the card statement and send the message again"),
-            label=label,
+            label=message_label,
         )
 
     received = ReceivedMail(
         message_id=message_id,
+        references=_header_text(message, "References"),
         sender=_sender(mail),
         subject=mail.subject or "",
         date=mail.date,
         body="\n".join(mail.text_plain) if mail.text_plain else mail.body,
-        attachments=attachments,
+        attachments=files.attachments,
+        ignored=files.ignored,
+        oversized=files.oversized,
     )
     log.info(
-        "read message %s from %s: %d attachments %s",
-        message_id,
+        "read message %s (%s) from %s: documents %s, ignored %s, oversized %s",
+        message_label,
+        label,
         received.sender,
-        len(attachments),
-        [attachment.filename for attachment in attachments],
+        [attachment.display_name for attachment in received.attachments],
+        [(part.filename, part.reason) for part in received.ignored],
+        [(part.filename, part.size) for part in received.oversized],
     )
     return received
 
 
-def safe_filename(name: str | None) -> str:
-    """Reduce an attachment's file name to a base name without control characters.
-
-    POSIX and Windows path separators are removed with the directories
-    before them. Control and format characters (such as right-to-left
-    overrides) are dropped. An empty or dot-only result becomes
-    ``attachment``.
-    """
-    text = (name or "").replace("\\", "/").rsplit("/", 1)[-1]
-    text = "".join(character for character in text if unicodedata.category(character) not in ("Cc", "Cf"))
-    text = text.strip()
-    if text.strip(".") == "":
-        return FALLBACK_FILENAME
-    return text
+def read_eml(path: Path, *, max_attachment_bytes: int = MAX_ATTACHMENT_BYTES) -> ReceivedMail:
+    """Parse a message file with `parse_mail`, naming the file in errors."""
+    return parse_mail(_read_capped(path), label=path.name, max_attachment_bytes=max_attachment_bytes)
 
 
 def _read_capped(path: Path) -> bytes:
@@ -174,7 +174,7 @@ def _parse_bytes(data: bytes) -> email.message.Message:
     return parser.close()
 
 
-def _decode_forwarded_messages(path: Path, message: email.message.Message) -> None:
+def _decode_forwarded_messages(source: str, message: email.message.Message) -> None:
     """Replace each base64-encoded ``message/rfc822`` part by the message it contains.
 
     ``walk()`` descends into a part after it is yielded, so a forward nested
@@ -191,67 +191,22 @@ def _decode_forwarded_messages(path: Path, message: email.message.Message) -> No
             inner = _parse_bytes(base64.b64decode(encoded))
         except (binascii.Error, IndexError, TypeError):
             raise InputError(
-                path.name,
+                source,
                 N_("forwarded message cannot be decoded from base64"),
                 fix=N_("forward the original message again"),
             ) from None
         del part["Content-Transfer-Encoding"]
         part.set_payload([inner])
-        log.debug("%s: decoded a base64-encoded forwarded message", path.name)
+        log.debug("%s: decoded a base64-encoded forwarded message", source)
 
 
-def _collect_attachments(path: Path, label: str, mail: mailparser.MailParser) -> tuple[Attachment, ...]:
-    parts = [part for part in mail.attachments if not part["mail_content_type"].startswith(CONTAINER_TYPES)]
-    if len(parts) > MAX_ATTACHMENTS:
-        raise InputError(
-            path.name,
-            N_("message {label} has {count} attachments, more than the limit of {limit}"),
-            fix=N_("send only the order report and the card statement"),
-            label=label,
-            count=len(parts),
-            limit=MAX_ATTACHMENTS,
-        )
-    # A forwarded message or other container is left out, because mail-parser
-    # walks into it and lists its parts on their own.
-    return tuple(_make_attachment(path, label, part) for part in parts)
-
-
-def _make_attachment(path: Path, label: str, part: dict) -> Attachment:
-    filename = safe_filename(part["filename"])
-    content = _decode_payload(path, label, part)
-    if len(content) > MAX_ATTACHMENT_BYTES:
-        raise InputError(
-            path.name,
-            N_("attachment is {size} bytes, more than the limit of {limit}"),
-            location=ATTACHMENT_LOCATION,
-            fix=N_("send the document as CSV or a smaller PDF"),
-            label=label,
-            filename=filename,
-            size=len(content),
-            limit=MAX_ATTACHMENT_BYTES,
-        )
-    return Attachment(
-        filename=filename,
-        content=content,
-        content_type=part["mail_content_type"],
-        sha256=hashlib.sha256(content).hexdigest(),
-    )
-
-
-def _decode_payload(path: Path, label: str, part: dict) -> bytes:
-    """Return a leaf part's bytes, which mail-parser 4.8 hands over as base64 text."""
-    try:
-        return base64.b64decode(part["payload"])
-    except binascii.Error as error:
-        raise InputError(
-            path.name,
-            N_("attachment cannot be decoded: {reason}"),
-            location=ATTACHMENT_LOCATION,
-            fix=N_("attach the file again"),
-            label=label,
-            filename=safe_filename(part["filename"]),
-            reason=str(error),
-        ) from None
+def _header_text(message: email.message.Message, name: str) -> str:
+    """Return a header unfolded, with 8-bit bytes that are not UTF-8 replaced by U+FFFD, or "" when missing."""
+    value = message.get(name)
+    if value is None:
+        return ""
+    text = " ".join(str(value).split())
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _sender(mail: mailparser.MailParser) -> str:
