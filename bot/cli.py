@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--rate", action="append", default=[], metavar="CUR=NOK",
                           help="NOK per unit of a currency for the review threshold, e.g. EUR=11.52; repeatable")
 
+    poll = commands.add_parser("poll", parents=[common],
+                               help="read the configured IMAP mailbox once and answer the senders")
+    poll.add_argument("--once", action="store_true", help="poll once and exit (allocbot run keeps polling)")
+
     commands.add_parser("post", parents=[common], help="post approved allocations that are not posted yet")
 
     audit = commands.add_parser("audit", parents=[common], help="audit log commands")
@@ -134,6 +138,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         if args.model_command == "retrain":
             return model_commands.model_retrain(settings)
         return model_commands.model_restore(settings, args.version)
+    if args.command == "poll":
+        from bot import mail_commands
+
+        return mail_commands.poll(settings, once=args.once)
     if args.command == "run":
         from bot import service
 

@@ -6,7 +6,8 @@ raises ConfigError naming the file, the key, the value and what is expected,
 and the command line turns that into exit status 2.
 
 Secrets are never read from the file: the names of the environment variables
-that carry them are listed in ``SECRET_VARIABLES``.
+that carry them are listed in ``SECRET_VARIABLES``, except the mailbox's and
+the SMTP server's, whose variables the file names (``password_env``).
 """
 
 from __future__ import annotations
@@ -27,8 +28,6 @@ from bot.tomlfile import read_toml
 DEFAULT_CONFIG = Path("config.toml")
 
 SECRET_VARIABLES = {
-    "imap_password": "ALLOCBOT_IMAP_PASSWORD",
-    "smtp_password": "ALLOCBOT_SMTP_PASSWORD",
     "slack_bot_token": "SLACK_BOT_TOKEN",
     "slack_signing_secret": "SLACK_SIGNING_SECRET",
     "slack_app_token": "SLACK_APP_TOKEN",
@@ -62,11 +61,43 @@ class StoreSettings(_Section):
 class MailSettings(_Section):
     inbox_dir: Path = Path("var/inbox")
     documents_dir: Path = Path("var/documents")
-    imap_host: str = ""
-    imap_port: int = Field(993, ge=1, le=65535)
-    imap_user: str = ""
-    imap_folder: str = "INBOX"
-    allowed_senders: tuple[str, ...] = ()
+
+
+_ENV_NAME = r"^([A-Za-z_][A-Za-z0-9_]*)?$"
+_SENDER = r"^([^@\s]+@)?[^@\s]+\.[^@\s]+$"
+
+
+class MailboxSettings(_Section):
+    """The IMAP mailbox controllers forward to; an empty host means no mailbox is polled."""
+
+    host: str = ""
+    port: int = Field(993, ge=1, le=65535)
+    # "tls": TLS from the first byte (port 993); "starttls": plain connection upgraded with STARTTLS (port 143).
+    security: Literal["tls", "starttls"] = "tls"
+    username: str = ""
+    # Names of the environment variables with the password, or with an OAuth2 access token for XOAUTH2
+    # (Microsoft 365, Google Workspace); the token is used when its variable is named.
+    password_env: str = Field("ALLOCBOT_IMAP_PASSWORD", pattern=_ENV_NAME)
+    oauth2_token_env: str = Field("", pattern=_ENV_NAME)
+    folder: str = "INBOX"
+    processed_folder: str = "Behandlet"
+    failed_folder: str = "Feilet"
+    rejected_folder: str = "Avvist"
+    # Addresses (ola@example.no) or whole domains (example.no); empty accepts any sender.
+    allowed_senders: tuple[Annotated[str, Field(pattern=_SENDER)], ...] = ()
+    poll_seconds: int = Field(60, ge=5)
+    max_attachment_mb: float = Field(20, gt=0)
+
+
+class SmtpSettings(_Section):
+    """The server replies to the senders go through; an empty host means replies are not sent."""
+
+    host: str = ""
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["tls", "starttls"] = "starttls"
+    username: str = ""
+    password_env: str = Field("ALLOCBOT_SMTP_PASSWORD", pattern=_ENV_NAME)
+    from_address: str = ""
 
 
 class PolicySettings(_Section):
@@ -199,6 +230,8 @@ class Settings(_Section):
     master_data: Path | None = None
     store: StoreSettings = StoreSettings()
     mail: MailSettings = MailSettings()
+    mailbox: MailboxSettings = MailboxSettings()
+    smtp: SmtpSettings = SmtpSettings()
     policy: PolicySettings = PolicySettings()
     model: ModelSettings = ModelSettings()
     export: ExportSettings = ExportSettings()
@@ -236,6 +269,11 @@ def load_settings(path: Path | None = None) -> Settings:
 def secret(name: str) -> str | None:
     """Read a secret from its environment variable; None when unset or empty."""
     return os.environ.get(SECRET_VARIABLES[name]) or None
+
+
+def environment_secret(variable: str) -> str | None:
+    """Read a secret from the environment variable a setting names; None when unnamed, unset or empty."""
+    return (os.environ.get(variable) or None) if variable else None
 
 
 KEY_LOCATION = N_("key {key}")

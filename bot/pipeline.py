@@ -27,6 +27,7 @@ from bot.errors import InputError
 from bot.i18n import N_
 from bot.history import read_labeled_history
 from bot.mail.eml import Attachment, ReceivedMail, read_eml
+from bot.mail.senders import sender_allowed
 from bot.masterdata import MasterData
 from bot.policy import Decision, route
 from bot.ports import Asker, QuestionRequest, VoucherPoster
@@ -73,6 +74,26 @@ class ItemOutcome:
     question_id: int | None = None     # set when someone is asked
 
 
+@dataclass(frozen=True)
+class FileSummary:
+    """What one received file contained, for a reply to its sender.
+
+    ``kind`` is "statement" or "order_report". ``first``/``last`` are the
+    earliest and latest dates in it (booking dates of card lines, order
+    dates of report rows). ``totals`` maps each currency to the sum of the
+    file's amounts (card lines in NOK, report rows in their own currency).
+    ``duplicate`` is True when the same file had been received before.
+    """
+
+    filename: str
+    kind: str
+    lines: int
+    first: date | None
+    last: date | None
+    totals: dict[str, Decimal]
+    duplicate: bool = False
+
+
 @dataclass
 class RunReport:
     """The result of ingesting and processing, for the summary a user reads."""
@@ -85,10 +106,12 @@ class RunReport:
     duplicate_charges: int = 0
     outcomes: list[ItemOutcome] = field(default_factory=list)
     reconciliation: Reconciliation | None = None
+    files: list[FileSummary] = field(default_factory=list)
 
     def add(self, other: RunReport) -> None:
         """Add the intake counts of another run; outcomes come from ``process``."""
         self.documents += other.documents
+        self.files += other.files
         self.skipped_documents += other.skipped_documents
         self.new_items += other.new_items
         self.duplicate_items += other.duplicate_items
@@ -235,7 +258,7 @@ class Pipeline:
                              location=N_("Message-ID {message_id}"),
                              fix=N_("attach the Amazon Business order report and the card statement"),
                              message_id=mail.message_id)
-        saved = self._save_attachments(documents)
+        saved = self.save_attachments(documents)
         report = self.ingest_files(saved, message_id=mail.message_id, sender=mail.sender)
         return report
 
@@ -251,6 +274,7 @@ class Pipeline:
             for path, content in parsed:
                 kind = "statement" if isinstance(content, Statement) else "order_report"
                 document = self._add_document(session, path, kind, message_id=message_id, sender=sender)
+                report.files.append(_summarize(path, kind, content, duplicate=document is None))
                 if document is None:
                     report.skipped_documents.append(path.name)
                     continue
@@ -360,19 +384,21 @@ class Pipeline:
             return None
 
     def _check_sender(self, mail: ReceivedMail, path: Path) -> None:
-        allowed = {sender.lower() for sender in self.settings.mail.allowed_senders}
-        if allowed and mail.sender.lower() not in allowed:
+        if not sender_allowed(mail.sender, self.settings.mailbox.allowed_senders):
             raise InputError(path, N_("sender {sender} is not allowed"), location=N_("From"),
-                             fix=N_("add the address to mail.allowed_senders in the configuration"),
+                             fix=N_("add the address or its domain to mailbox.allowed_senders in the configuration"),
                              sender=mail.sender)
 
-    def _save_attachments(self, attachments: Sequence[Attachment]) -> list[Path]:
-        """Keep every attachment under the documents folder, named by its hash, before parsing."""
-        folder = self.settings.mail.documents_dir
-        folder.mkdir(parents=True, exist_ok=True)
+    def save_attachments(self, attachments: Sequence[Attachment]) -> list[Path]:
+        """Keep every attachment under the documents folder, in a folder named by its hash, before parsing.
+
+        The file keeps its own name, which replies and errors show the sender.
+        """
         paths = []
         for attachment in attachments:
-            path = folder / f"{attachment.sha256[:12]}-{attachment.filename}"
+            folder = self.settings.mail.documents_dir / attachment.sha256[:12]
+            folder.mkdir(parents=True, exist_ok=True)
+            path = folder / attachment.filename
             if not path.exists():
                 path.write_bytes(attachment.content)
             paths.append(path)
@@ -391,6 +417,20 @@ def _check_cents(path: Path, content: list[ReportItem] | Statement) -> None:
             raise InputError(path, N_("amount {value} has more than two decimals"), location=N_("line {row}, {column}"),
                              fix=N_("export the file with amounts rounded to whole cents"),
                              value=value, row=line, column=column)
+
+
+def _summarize(path: Path, kind: str, content: list[ReportItem] | Statement, *, duplicate: bool) -> FileSummary:
+    totals: dict[str, Decimal] = {}
+    if isinstance(content, Statement):
+        dates = [charge.date for charge in content.charges]
+        totals["NOK"] = sum((charge.amount for charge in content.charges), Decimal(0))
+        lines = len(content.charges)
+    else:
+        dates = [item.order_date for item in content]
+        for item in content:
+            totals[item.currency] = totals.get(item.currency, Decimal(0)) + item.net_total + (item.item_tax or 0)
+        lines = len(content)
+    return FileSummary(path.name, kind, lines, min(dates, default=None), max(dates, default=None), totals, duplicate)
 
 
 def _sha256(path: Path) -> str:

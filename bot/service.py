@@ -27,7 +27,10 @@ from bot.errors import ConfigError, InputError
 from bot.handlers.reminders import REMINDER_JOB
 from bot.handlers.server import HttpServer, SocketServer
 from bot.handlers.wiring import SlackParts, build_slack
-from bot.i18n import N_
+from bot.i18n import N_, Translator
+from bot.mail.intake import MailIntake
+from bot.mail.replier import MailReplier
+from bot.mail.watcher import MailboxWatcher
 from bot.jobs import build_scheduler
 from bot.store.questions import forget_requests
 
@@ -63,19 +66,35 @@ def run(settings: Settings, stop: threading.Event | None = None) -> int:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal_number, lambda *_: stop.set())
 
+    watcher = _mailbox_watcher(settings, pipeline, slack)
+
     log.info("allocbot starting in Slack %s mode", settings.slack.mode)
     _connect(settings, server.start, "SLACK_APP_TOKEN")
     scheduler.start()
+    if watcher is not None:
+        watcher.start()
     try:
         slack.asker.resend()
         stop.wait()
     finally:
         log.info("allocbot stopping")
+        if watcher is not None:
+            watcher.stop()
         scheduler.shutdown(wait=False)
         server.stop()
         pipeline.store.close()
     log.info("allocbot stopped")
     return 0
+
+
+def _mailbox_watcher(settings: Settings, pipeline, slack: SlackParts) -> MailboxWatcher | None:
+    """Return the mailbox job, or None when no mailbox is configured (documents then come by ``ingest``)."""
+    if not settings.mailbox.host:
+        log.info("no mailbox configured: documents come in with allocbot ingest")
+        return None
+    replier = MailReplier(settings, pipeline.master, Translator(settings.language))
+    intake = MailIntake(settings, pipeline, replier, lock=slack.decisions.lock)
+    return MailboxWatcher(intake, settings.mailbox.poll_seconds)
 
 
 def _prepare_classifier(pipeline) -> None:

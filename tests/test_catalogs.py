@@ -14,7 +14,7 @@ import connectors
 
 PACKAGE = Path(bot.__file__).parent
 KEYWORDS = {"_": None, "N_": None, "translator": None}
-CATALOG_FILES = ("allocbot.po", "errors.po", "slack.po")
+CATALOG_FILES = ("allocbot.po", "errors.po", "slack.po", "mail.po")
 
 
 def placeholders(template: str) -> set[str]:

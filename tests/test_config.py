@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_settings, secret
+from bot.config import load_settings, secret, environment_secret
 from bot.errors import ConfigError
 
 
@@ -97,9 +97,9 @@ confidence_treshold = 0.9
     ("[policy]\nreview_threshold = 1234.567\n", "policy.review_threshold", "1234.567", "expected at most 2 decimals"),
     ('language = "de"\n', "language", "'de'", "expected one of 'nb', 'en'"),
     ('[export]\ncard_account = "12"\n', "export.card_account", "'12'", "expected 4 to 8 digits"),
-    ("[mail]\nimap_port = 99999\n", "mail.imap_port", "99999", "expected a number of at most 65535"),
+    ("[mailbox]\nport = 99999\n", "mailbox.port", "99999", "expected a number of at most 65535"),
     ('[slack]\nmode = "websocket"\n', "slack.mode", "'websocket'", "expected one of 'http', 'socket'"),
-    ('[mail]\nimap_port = "imaps"\n', "mail.imap_port", "'imaps'", "expected a whole number"),
+    ('[mailbox]\nport = "imaps"\n', "mailbox.port", "'imaps'", "expected a whole number"),
 ])
 def test_invalid_value_is_described(tmp_path, text, key, value, expected):
     path = write_config(tmp_path, text)
@@ -215,8 +215,9 @@ def test_secret_reads_environment(monkeypatch):
     monkeypatch.setenv("ALLOCBOT_SMTP_PASSWORD", "")
 
     assert secret("slack_bot_token") == "xoxb-test-token"
-    assert secret("imap_password") is None
-    assert secret("smtp_password") is None
+    assert environment_secret("ALLOCBOT_IMAP_PASSWORD") is None
+    assert environment_secret("ALLOCBOT_SMTP_PASSWORD") is None
+    assert environment_secret("") is None
 
 
 def test_secret_in_file_is_unknown_key(tmp_path):

@@ -13,7 +13,7 @@ from fpdf import FPDF
 from sqlmodel import func, select
 
 from bot.commands import ingest_inbox
-from bot.config import ExportSettings, MailSettings, ModelSettings, PolicySettings, Settings
+from bot.config import ExportSettings, MailboxSettings, MailSettings, ModelSettings, PolicySettings, Settings
 from bot.demo import DEMO_TARGET_PRECISION
 from bot.errors import InputError
 from bot.masterdata import load_master_data
@@ -39,13 +39,14 @@ def sample(tmp_path_factory):
     return generate(tmp_path_factory.mktemp("sample"))
 
 
-def make_pipeline(store, sample, tmp_path, **mail_options) -> Pipeline:
+def make_pipeline(store, sample, tmp_path, **mailbox_options) -> Pipeline:
     master = load_master_data(sample.master_data)
     with store.session() as session:
         sync_master_data(session, master)
     settings = Settings(
         master_data=sample.master_data,
-        mail=MailSettings(documents_dir=tmp_path / "documents", **mail_options),
+        mail=MailSettings(documents_dir=tmp_path / "documents"),
+        mailbox=MailboxSettings(**mailbox_options),
         export=ExportSettings(export_dir=tmp_path / "export"),
         model=ModelSettings(dir=tmp_path / "models"),
         # The demo's target, which the sample's deliberate slips still let it reach.

@@ -13,7 +13,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, MetaData, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, MetaData, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -389,6 +389,47 @@ class Posting(StoreModel, table=True):
     external_id: str | None = None
     posted_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
     status: str = "posted"
+
+
+# --- mailbox intake -------------------------------------------------------------
+
+
+MAIL_STATUSES = ("claimed", "processed", "failed", "rejected", "empty")
+
+
+class MailMessage(StoreModel, table=True):
+    """A message read from the IMAP mailbox, claimed before any slow work so it is handled once.
+
+    The key is the account, the folder, its UIDVALIDITY and the message's
+    UID. A folder that is deleted and created again gets a new UIDVALIDITY,
+    so its messages are new keys; they are still recognised as known by
+    ``message_id`` and the attachments' SHA-256 (``attachments`` is a list
+    of ``{"filename": ..., "sha256": ...}``). ``status`` stays "claimed"
+    while the message is being handled, so after a crash it is handled
+    again; "processed", "failed", "rejected" (sender not allowed) and
+    "empty" (no usable attachment) are final, and ``moved_to`` tells
+    whether the message has been moved out of the folder yet.
+    """
+
+    __tablename__ = "mail_message"
+    __table_args__ = (UniqueConstraint("account", "folder", "uidvalidity", "uid"), _one_of("status", MAIL_STATUSES))
+
+    id: int | None = Field(default=None, primary_key=True)
+    account: str
+    folder: str
+    # IMAP UIDs and UIDVALIDITY are unsigned 32-bit numbers, beyond a signed INTEGER.
+    uidvalidity: int = Field(sa_type=BigInteger)
+    uid: int = Field(sa_type=BigInteger)
+    message_id: str = Field(default="", index=True)
+    sender: str = ""
+    subject: str = ""
+    attachments: list[dict[str, str]] = Field(default_factory=list, sa_type=JSON)
+    status: str = "claimed"
+    error: str = ""
+    reply_message_id: str | None = None
+    moved_to: str | None = None
+    claimed_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    finished_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 # --- audit log ---------------------------------------------------------------

@@ -1,0 +1,209 @@
+"""Reading forwarded statements and reports from the mailbox, each message exactly once.
+
+For every message in ``mailbox.folder``:
+
+1. parse it (pure work, in memory) and claim it in the store by account,
+   folder, UIDVALIDITY and UID, with its Message-ID and the SHA-256 of its
+   attachments, before any slow work;
+2. a sender who is not allowed: move it to ``rejected_folder``, no reply;
+3. otherwise store its documents and process them through the pipeline,
+   which parses every file before it writes anything;
+4. reply to the sender, and move the message to ``processed_folder``, or
+   to ``failed_folder`` with the error stored.
+
+A message whose claim is already final was handled before (the move was
+lost, say, in a dropped connection), so it is only moved now. One still
+"claimed" was interrupted by a crash and is handled again: its documents
+are recognised by their SHA-256, so nothing is stored twice. Mail is
+never deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.parser import BytesHeaderParser
+from email.utils import parseaddr
+
+from imapclient.exceptions import IMAPClientError
+
+from bot.config import Settings
+from bot.errors import InputError
+from bot.mail.eml import ReceivedMail, parse_mail
+from bot.mail.mailbox import Mailbox
+from bot.mail.senders import sender_allowed
+from bot.pipeline import Pipeline
+from bot.records import BOT_ACTOR
+from bot.store.mail import MailKey, claim_message, finish_message, record_move
+from bot.store.repository import audit
+from bot.store.models import MailMessage
+
+log = logging.getLogger(__name__)
+
+# Reconnect after a dropped connection or a server restart: waits of 1, 2, 4 and 8 s, then give up
+# until the next poll.
+RECONNECT_ATTEMPTS = 5
+RECONNECT_BASE_SECONDS = 1.0
+
+Reply = Callable[..., str | None]
+
+
+@dataclass
+class PollResult:
+    """How the messages of one poll ended, by final status."""
+
+    processed: int = 0
+    failed: int = 0
+    rejected: int = 0
+    empty: int = 0
+    moved_again: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def count(self, status: str) -> None:
+        setattr(self, status, getattr(self, status) + 1)
+
+
+class MailIntake:
+    """Polls the mailbox and hands each message to the pipeline; ``reply`` sends the answer to the sender."""
+
+    def __init__(self, settings: Settings, pipeline: Pipeline, reply: Reply,
+                 mailbox_factory: Callable[[], Mailbox] | None = None, lock: threading.Lock | None = None) -> None:
+        self.settings = settings
+        self.pipeline = pipeline
+        self.reply = reply
+        self.mailbox_factory = mailbox_factory or (lambda: Mailbox(settings.mailbox, source=settings.source))
+        # Shared with the Slack app's decisions in ``allocbot run``: the classifier is not thread-safe.
+        self.lock = lock or threading.Lock()
+
+    def poll_once(self) -> PollResult:
+        """Handle every message in the folder; reconnect with backoff when the connection drops."""
+        result = PollResult()
+        for attempt in range(1, RECONNECT_ATTEMPTS + 1):
+            try:
+                with self.mailbox_factory() as mailbox:
+                    self.poll(mailbox, result)
+                return result
+            except (IMAPClientError, OSError) as exc:
+                if attempt == RECONNECT_ATTEMPTS:
+                    log.error("mailbox %s unreachable after %d attempts: %s", self.settings.mailbox.host,
+                              attempt, exc)
+                    raise
+                wait = RECONNECT_BASE_SECONDS * 2 ** (attempt - 1)
+                log.warning("mailbox connection failed (attempt %d of %d), reconnecting in %.0f s: %s",
+                            attempt, RECONNECT_ATTEMPTS, wait, exc)
+                time.sleep(wait)
+        return result
+
+    def poll(self, mailbox: Mailbox, result: PollResult | None = None) -> PollResult:
+        """Handle every message now in the folder over an open connection; add to ``result`` when given."""
+        result = result if result is not None else PollResult()
+        settings = self.settings.mailbox
+        mailbox.ensure_folders(settings.processed_folder, settings.failed_folder, settings.rejected_folder)
+        uidvalidity = mailbox.select(settings.folder)
+        uids = mailbox.uids()
+        log.info("mailbox %s: %d messages in %s", mailbox.account, len(uids), settings.folder)
+        for uid in uids:
+            raw = mailbox.fetch(uid)
+            if raw is None:
+                continue
+            key = MailKey(mailbox.account, settings.folder, uidvalidity, uid)
+            status = self._handle(mailbox, key, raw)
+            result.count(status)
+        return result
+
+    def _handle(self, mailbox: Mailbox, key: MailKey, raw: bytes) -> str:
+        """Handle one message and return its final status ("moved_again" for one handled before)."""
+        settings = self.settings.mailbox
+        label = f"{key.folder} UID {key.uid}"
+        headers = BytesHeaderParser().parsebytes(raw)
+        sender = parseaddr(str(headers.get("From", "")))[1].lower()
+        message_id = str(headers.get("Message-ID", "")).strip()
+        subject = str(headers.get("Subject", ""))
+
+        mail: ReceivedMail | None = None
+        problem: InputError | None = None
+        try:
+            mail = parse_mail(raw, label=label, max_attachment_bytes=int(settings.max_attachment_mb * 1024 * 1024))
+        except InputError as exc:
+            problem = exc
+        attachments = [{"filename": a.filename, "sha256": a.sha256} for a in (mail.attachments if mail else ())]
+
+        with self.pipeline.store.session() as session:
+            row, claimed = claim_message(session, key, message_id=message_id, sender=sender, subject=subject,
+                                         attachments=attachments)
+        if not claimed and row.status != "claimed":
+            self._move(mailbox, row, key.uid, self._folder_for(row.status))
+            return "moved_again"
+        if not claimed:
+            log.warning("mail %s (%s) was interrupted before; handling it again", label, message_id)
+
+        if not sender_allowed(sender, settings.allowed_senders):
+            log.warning("mail %s from %s rejected: sender not allowed", label, sender)
+            self._finish(row, "rejected", error=f"sender {sender} not allowed")
+            self._move(mailbox, row, key.uid, settings.rejected_folder)
+            return "rejected"
+        if problem is not None:
+            return self._fail(mailbox, row, key.uid, problem)
+
+        return self._process(mailbox, row, key.uid, mail)
+
+    def _process(self, mailbox: Mailbox, row: MailMessage, uid: int, mail: ReceivedMail) -> str:
+        settings = self.settings.mailbox
+        refused = [(part.filename, part.size) for part in mail.oversized]
+        ignored = [part.filename for part in mail.ignored]
+        if not mail.attachments:
+            reply_id = self._send(row, mail, "nothing_found", ignored=ignored, refused=refused)
+            self._finish(row, "empty", error="no usable attachment", reply_message_id=reply_id)
+            self._move(mailbox, row, uid, settings.failed_folder)
+            return "empty"
+
+        try:
+            with self.lock:
+                paths = self.pipeline.save_attachments(mail.attachments)
+                report = self.pipeline.ingest_files(paths, message_id=mail.message_id, sender=mail.sender)
+                report = self.pipeline.process(report)
+        except InputError as exc:
+            return self._fail(mailbox, row, uid, exc, mail)
+
+        reply_id = self._send(row, mail, "receipt", report=report, ignored=ignored, refused=refused)
+        self._finish(row, "processed", reply_message_id=reply_id)
+        self._move(mailbox, row, uid, settings.processed_folder)
+        return "processed"
+
+    def _fail(self, mailbox: Mailbox, row: MailMessage, uid: int, error: InputError,
+              mail: ReceivedMail | None = None) -> str:
+        log.warning("mail message %s (UID %d) failed: %s", row.id, uid, error)
+        with self.pipeline.store.session() as session:
+            audit(session, actor=BOT_ACTOR, action="mail_failed", subject_type="mail", subject_id=str(row.id),
+                  data={"message_id": row.message_id, "sender": row.sender, "error": error.describe()})
+        reply_id = self._send(row, mail, "failure", error=error)
+        self._finish(row, "failed", error=str(error), reply_message_id=reply_id)
+        self._move(mailbox, row, uid, self.settings.mailbox.failed_folder)
+        return "failed"
+
+    def _send(self, row: MailMessage, mail: ReceivedMail | None, kind: str, **content) -> str | None:
+        """Reply to the sender; a failed reply is logged, because the documents are stored either way."""
+        try:
+            return self.reply(kind, to=row.sender, subject=row.subject, message_id=row.message_id,
+                              references=mail.references if mail else "", **content)
+        except Exception as exc:  # noqa: BLE001 - any SMTP or network failure; the message itself is handled
+            log.error("reply to %s for mail message %s failed: %s", row.sender, row.id, exc)
+            return None
+
+    def _finish(self, row: MailMessage, status: str, **values) -> None:
+        with self.pipeline.store.session() as session:
+            finish_message(session, row.id, status, **values)
+        row.status = status
+
+    def _move(self, mailbox: Mailbox, row: MailMessage, uid: int, folder: str) -> None:
+        mailbox.move(uid, folder)
+        with self.pipeline.store.session() as session:
+            record_move(session, row.id, folder)
+
+    def _folder_for(self, status: str) -> str:
+        settings = self.settings.mailbox
+        return {"processed": settings.processed_folder, "rejected": settings.rejected_folder}.get(
+            status, settings.failed_folder)
