@@ -268,3 +268,28 @@ def test_oversized_attachment_refused_with_reply(tmp_path, sample, dovecot, smtp
     assert result.empty == 1
     reply = smtp_sink.wait_for(1)[0].message.get_content()
     assert "stor.pdf" in reply
+
+
+def test_crash_mid_message_is_handled_again(tmp_path, sample, dovecot, smtp_sink, secrets, monkeypatch):
+    intake = make_intake(write_config(tmp_path, sample, dovecot, smtp_sink), dovecot)
+    dovecot.append(sample.eml.read_bytes())
+    real_process = intake.pipeline.process
+
+    def crash(report):
+        raise KeyboardInterrupt("the process stops in the middle of the message")
+
+    monkeypatch.setattr(intake.pipeline, "process", crash)
+    with pytest.raises(KeyboardInterrupt):
+        intake.poll_once()
+    assert mail_rows(intake)[0].status == "claimed"
+    assert len(dovecot.uids("INBOX")) == 1
+
+    monkeypatch.setattr(intake.pipeline, "process", real_process)
+    result = intake.poll_once()
+
+    assert result.processed == 1
+    assert mail_rows(intake)[0].status == "processed"
+    with intake.pipeline.store.session() as session:
+        items = session.exec(select(AmazonItem)).all()
+    assert len(items) == len({item.item_key for item in items})
+    assert len(dovecot.uids("Behandlet")) == 1
