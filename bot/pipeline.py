@@ -249,16 +249,17 @@ class Pipeline:
 
     def ingest_mail(self, path: Path) -> RunReport:
         """Read a forwarded message from an .eml file and take in its attachments."""
-        mail = read_eml(path)
+        mail = read_eml(path, max_attachment_bytes=int(self.settings.mailbox.max_attachment_mb * 1024 * 1024))
         self._check_sender(mail, path)
-        # Signature logos and other inline images come as attachments too; they are no documents.
-        documents = [a for a in mail.attachments if not a.content_type.startswith("image/")]
-        if not documents:
-            raise InputError(path, N_("the message has no attachment other than images"),
+        if mail.oversized:
+            raise mail.oversized[0].error
+        # Signature logos and other images are listed as ignored by the parser, not as documents.
+        if not mail.attachments:
+            raise InputError(path, N_("the message has no statement or order report attached"),
                              location=N_("Message-ID {message_id}"),
                              fix=N_("attach the Amazon Business order report and the card statement"),
                              message_id=mail.message_id)
-        saved = self.save_attachments(documents)
+        saved = self.save_attachments(mail.attachments)
         report = self.ingest_files(saved, message_id=mail.message_id, sender=mail.sender)
         return report
 

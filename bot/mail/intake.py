@@ -50,6 +50,9 @@ RECONNECT_BASE_SECONDS = 1.0
 
 Reply = Callable[..., str | None]
 
+# Ignored attachments that the reply does not mention.
+QUIET_REASONS = ("image", "signature", "empty")
+
 
 @dataclass
 class PollResult:
@@ -123,12 +126,16 @@ class MailIntake:
         message_id = str(headers.get("Message-ID", "")).strip()
         subject = str(headers.get("Subject", ""))
 
+        # The sender is checked before the attachments are unpacked, so strangers' archives are never opened.
+        allowed = sender_allowed(sender, settings.allowed_senders)
         mail: ReceivedMail | None = None
         problem: InputError | None = None
-        try:
-            mail = parse_mail(raw, label=label, max_attachment_bytes=int(settings.max_attachment_mb * 1024 * 1024))
-        except InputError as exc:
-            problem = exc
+        if allowed:
+            try:
+                mail = parse_mail(raw, label=label,
+                                  max_attachment_bytes=int(settings.max_attachment_mb * 1024 * 1024))
+            except InputError as exc:
+                problem = exc
         attachments = [{"filename": a.filename, "sha256": a.sha256} for a in (mail.attachments if mail else ())]
 
         with self.pipeline.store.session() as session:
@@ -140,7 +147,7 @@ class MailIntake:
         if not claimed:
             log.warning("mail %s (%s) was interrupted before; handling it again", label, message_id)
 
-        if not sender_allowed(sender, settings.allowed_senders):
+        if not allowed:
             log.warning("mail %s from %s rejected: sender not allowed", label, sender)
             self._finish(row, "rejected", error=f"sender {sender} not allowed")
             self._move(mailbox, row, key.uid, settings.rejected_folder)
@@ -153,7 +160,8 @@ class MailIntake:
     def _process(self, mailbox: Mailbox, row: MailMessage, uid: int, mail: ReceivedMail) -> str:
         settings = self.settings.mailbox
         refused = [(part.filename, part.size) for part in mail.oversized]
-        ignored = [part.filename for part in mail.ignored]
+        # Logos and signatures come with almost every mail; the reply names only files that looked meant to be read.
+        ignored = [part.filename for part in mail.ignored if part.reason not in QUIET_REASONS]
         if not mail.attachments:
             reply_id = self._send(row, mail, "nothing_found", ignored=ignored, refused=refused)
             self._finish(row, "empty", error="no usable attachment", reply_message_id=reply_id)

@@ -179,7 +179,9 @@ def test_logo_only_mail_is_recorded(tmp_path, sample, dovecot, smtp_sink, secret
     assert result.empty == 1
     assert again.empty == 0
     assert mail_rows(intake)[0].status == "empty"
-    assert len(smtp_sink.wait_for(1)) == 1
+    replies = smtp_sink.wait_for(1)
+    assert len(replies) == 1
+    assert "logo.png" not in replies[0].message.get_content()
 
 
 def test_server_restart_between_polls(tmp_path, sample, dovecot, smtp_sink, secrets):
