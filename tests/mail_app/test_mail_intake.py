@@ -295,3 +295,15 @@ def test_crash_mid_message_is_handled_again(tmp_path, sample, dovecot, smtp_sink
         items = session.exec(select(AmazonItem)).all()
     assert len(items) == len({item.item_key for item in items})
     assert len(dovecot.uids("Behandlet")) == 1
+
+
+def test_oauth2_token_login(tmp_path, sample, dovecot, smtp_sink, secrets, monkeypatch):
+    config = write_config(tmp_path, sample, dovecot, smtp_sink)
+    config.write_text(config.read_text().replace("[mailbox]\n", '[mailbox]\noauth2_token_env = "TEST_IMAP_TOKEN"\n'))
+    monkeypatch.setenv("TEST_IMAP_TOKEN", dovecot.oauth2_token())
+    # Without a usable password, only the token can log in.
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", "wrong-password")
+    intake = make_intake(config, dovecot)
+    dovecot.append(small_mail(attachments=[("logo.png", "image/png", b"\x89PNG\r\n\x1a\n")]))
+
+    assert intake.poll_once().empty == 1
