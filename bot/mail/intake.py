@@ -23,12 +23,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from datetime import timedelta
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesHeaderParser
 from email.utils import parseaddr
 
-from imapclient.exceptions import IMAPClientError
+from imapclient.exceptions import IMAPClientError, LoginError
 
 from bot.config import Settings
 from bot.errors import InputError
@@ -37,9 +38,9 @@ from bot.mail.mailbox import Mailbox
 from bot.mail.senders import sender_allowed
 from bot.pipeline import Pipeline
 from bot.records import BOT_ACTOR
-from bot.store.mail import MailKey, claim_message, finish_message, record_move
+from bot.store.mail import MailKey, claim_message, finish_message, reclaim_message, record_move
 from bot.store.repository import audit
-from bot.store.models import MailMessage
+from bot.store.models import MailMessage, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,9 @@ RECONNECT_ATTEMPTS = 5
 RECONNECT_BASE_SECONDS = 1.0
 
 Reply = Callable[..., str | None]
+
+# A claim younger than this belongs to a poller still at work; an older one was left by a crash.
+CLAIM_LEASE = timedelta(minutes=15)
 
 # Ignored attachments that the reply does not mention.
 QUIET_REASONS = ("image", "signature", "empty")
@@ -63,6 +67,7 @@ class PollResult:
     rejected: int = 0
     empty: int = 0
     moved_again: int = 0
+    skipped: int = 0
     errors: list[str] = field(default_factory=list)
 
     def count(self, status: str) -> None:
@@ -80,6 +85,8 @@ class MailIntake:
         self.mailbox_factory = mailbox_factory or (lambda: Mailbox(settings.mailbox, source=settings.source))
         # Shared with the Slack app's decisions in ``allocbot run``: the classifier is not thread-safe.
         self.lock = lock or threading.Lock()
+        # Messages sent by programs, which are handled but not answered.
+        self._silent: set[int] = set()
 
     def poll_once(self) -> PollResult:
         """Handle every message in the folder; reconnect with backoff when the connection drops."""
@@ -89,6 +96,9 @@ class MailIntake:
                 with self.mailbox_factory() as mailbox:
                     self.poll(mailbox, result)
                 return result
+            except LoginError:
+                # A rejected password or token stays rejected; trying again only earns a longer auth penalty.
+                raise
             except (IMAPClientError, OSError) as exc:
                 if attempt == RECONNECT_ATTEMPTS:
                     log.error("mailbox %s unreachable after %d attempts: %s", self.settings.mailbox.host,
@@ -125,6 +135,7 @@ class MailIntake:
         sender = parseaddr(str(headers.get("From", "")))[1].lower()
         message_id = str(headers.get("Message-ID", "")).strip()
         subject = str(headers.get("Subject", ""))
+        automatic = _is_automatic(headers, sender)
 
         # The sender is checked before the attachments are unpacked, so strangers' archives are never opened.
         allowed = sender_allowed(sender, settings.allowed_senders)
@@ -144,8 +155,14 @@ class MailIntake:
         if not claimed and row.status != "claimed":
             self._move(mailbox, row, key.uid, self._folder_for(row.status))
             return "moved_again"
+        if not claimed and utc_now() - row.claimed_at < CLAIM_LEASE:
+            # Another poller (allocbot run beside allocbot poll --once) is handling it right now.
+            log.info("mail %s (%s) is being handled by another poller; skipping it", label, message_id)
+            return "skipped"
         if not claimed:
             log.warning("mail %s (%s) was interrupted before; handling it again", label, message_id)
+            with self.pipeline.store.session() as session:
+                reclaim_message(session, row.id)
 
         if not allowed:
             log.warning("mail %s from %s rejected: sender not allowed", label, sender)
@@ -155,6 +172,10 @@ class MailIntake:
         if problem is not None:
             return self._fail(mailbox, row, key.uid, problem)
 
+        if automatic:
+            # Bounces and out-of-office answers get no reply, which could start a loop between robots.
+            log.info("mail %s from %s is an automatic message; handling it without a reply", label, sender)
+            self._silent.add(row.id)
         return self._process(mailbox, row, key.uid, mail)
 
     def _process(self, mailbox: Mailbox, row: MailMessage, uid: int, mail: ReceivedMail) -> str:
@@ -194,6 +215,8 @@ class MailIntake:
 
     def _send(self, row: MailMessage, mail: ReceivedMail | None, kind: str, **content) -> str | None:
         """Reply to the sender; a failed reply is logged, because the documents are stored either way."""
+        if row.id in self._silent:
+            return None
         try:
             return self.reply(kind, to=row.sender, subject=row.subject, message_id=row.message_id,
                               references=mail.references if mail else "", **content)
@@ -215,3 +238,12 @@ class MailIntake:
         settings = self.settings.mailbox
         return {"processed": settings.processed_folder, "rejected": settings.rejected_folder}.get(
             status, settings.failed_folder)
+
+
+def _is_automatic(headers, sender: str) -> bool:
+    """Tell whether a message was sent by a program: a bounce, an out-of-office answer or a list (RFC 3834)."""
+    if str(headers.get("Auto-Submitted", "no")).strip().lower() != "no":
+        return True
+    if str(headers.get("Precedence", "")).strip().lower() in ("bulk", "junk", "list", "auto_reply"):
+        return True
+    return sender.partition("@")[0] in ("mailer-daemon", "postmaster", "noreply", "no-reply")

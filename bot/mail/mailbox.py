@@ -51,8 +51,9 @@ class Mailbox:
         password = None if token else environment_secret(settings.password_env)
         if token is None and password is None:
             variable = settings.oauth2_token_env or settings.password_env
+            key = "mailbox.oauth2_token_env" if settings.oauth2_token_env else "mailbox.password_env"
             raise ConfigError(self.source, N_("environment variable {variable} is not set"),
-                              location=N_("key {key}"), key="mailbox.password_env",
+                              location=N_("key {key}"), key=key,
                               fix=N_("export {variable} with the mailbox's password or OAuth2 access token"),
                               variable=variable)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from imapclient.exceptions import IMAPClientError
+from imapclient.exceptions import IMAPClientError, LoginError
 
 from bot.errors import AllocbotError
 from bot.mail.intake import MailIntake
@@ -47,6 +47,8 @@ class MailboxWatcher:
                     while not self.stop_event.is_set():
                         self.intake.poll(mailbox)
                         mailbox.wait(self.poll_seconds)
+            except LoginError as exc:
+                log.error("mailbox login rejected, trying again in %.0f s: %s", backoff, exc)
             except (IMAPClientError, OSError) as exc:
                 log.warning("mailbox connection lost, reconnecting in %.0f s: %s", backoff, exc)
             except AllocbotError as exc:

@@ -1,8 +1,9 @@
 """Reads and writes of messages read from the IMAP mailbox.
 
 Like the repository, every function works in the caller's session and
-never commits. A claim is one INSERT ... ON CONFLICT, so two pollers that
-fetch the same message cannot both handle it.
+never commits. A claim is one INSERT ... ON CONFLICT, so of two pollers that fetch the
+same message only one claims it. The other leaves it alone while the
+claim is fresh (see ``bot.mail.intake.CLAIM_LEASE``).
 """
 
 from __future__ import annotations
@@ -55,6 +56,11 @@ def claim_message(session: Session, key: MailKey, *, message_id: str, sender: st
         .execution_options(populate_existing=True)
     ).one()
     return row, inserted is not None
+
+
+def reclaim_message(session: Session, row_id: int) -> None:
+    """Renew a claim left by a crash, so that another poller leaves the message alone meanwhile."""
+    session.exec(update(MailMessage).where(col(MailMessage.id) == row_id).values(claimed_at=utc_now()))
 
 
 def finish_message(session: Session, row_id: int, status: str, *, error: str = "",

@@ -135,6 +135,8 @@ class CuttingProxy:
 
         Both the client and the target see the connection end: by FIN, or by RST when
         ``reset`` is true. Returns after the copy threads have closed the sockets.
+        A connection counts as open once data can pass, so a client that has only
+        connected may not be cut yet, while one that has received a response is.
         """
         with self._lock:
             connections = list(self._open)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import email.policy
 import threading
 import time
-import warnings
 from email import message_from_bytes
 from email.message import EmailMessage
 from types import TracebackType
@@ -38,9 +37,21 @@ class ReceivedMessage(NamedTuple):
 class _Recorder:
     """aiosmtpd handler that stores each message and wakes wait_for()."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, require_auth: bool) -> None:
+        self.require_auth = require_auth
         self.condition = threading.Condition()
         self.messages: list[ReceivedMessage] = []
+
+    async def handle_MAIL(
+        self, server: SMTP, session: Session, envelope: Envelope, address: str, mail_options: list[str]
+    ) -> str:
+        # aiosmtpd's own auth_required counts only STARTTLS as TLS, so on SMTPS it would
+        # warn on every connection. This check rejects MAIL before AUTH on both.
+        if self.require_auth and not session.authenticated:
+            return "530 5.7.0 Authentication required"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         raw = envelope.original_content or b""
@@ -55,13 +66,6 @@ class _Recorder:
 
 class _FreePortController(Controller):
     """A Controller that binds an OS-chosen port when given port 0."""
-
-    def factory(self) -> SMTP:
-        # aiosmtpd warns on every connection when AUTH is required without STARTTLS, which
-        # is the intended setup on SMTPS. The server thread builds one SMTP per connection.
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", "Requiring AUTH while not requiring TLS", UserWarning)
-            return super().factory()
 
     def _trigger_server(self) -> None:
         # The base class connects to self.port to check that the server responds, so it
@@ -102,7 +106,7 @@ class SmtpSink:
         self.user = user
         self.password = password
         self.port = 0
-        self._recorder = _Recorder()
+        self._recorder = _Recorder(require_auth=user is not None)
         self._controller: _FreePortController | None = None
 
     # ----- lifecycle
@@ -166,7 +170,6 @@ class SmtpSink:
                 options["require_starttls"] = self.require_starttls
         if self.user is not None:
             options["authenticator"] = self._authenticate
-            options["auth_required"] = True
             # aiosmtpd counts only STARTTLS as TLS, so on SMTPS it would never offer AUTH.
             options["auth_require_tls"] = not self.implicit_tls
         return options

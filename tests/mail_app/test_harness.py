@@ -341,6 +341,18 @@ def test_smtp_sink_over_implicit_tls(make_smtp_sink: Callable[..., SmtpSink], ma
     assert [message.envelope_to for message in received] == [["a@example.no"], ["b@example.no"]]
 
 
+def test_smtp_sink_over_implicit_tls_requires_auth(
+    make_smtp_sink: Callable[..., SmtpSink], mail_certificate: LoopbackCertificate
+) -> None:
+    sink = make_smtp_sink(implicit_tls=True, user=SMTP_USER, password=SMTP_PASSWORD)
+
+    with smtplib.SMTP_SSL(sink.host, sink.port, timeout=5, context=mail_certificate.client_context()) as client:
+        with pytest.raises(smtplib.SMTPSenderRefused, match="Authentication required"):
+            client.send_message(reply())
+
+    assert sink.messages == []
+
+
 def test_smtp_sink_wait_for_times_out(smtp_sink: SmtpSink) -> None:
     with pytest.raises(AssertionError, match="received 0 messages within 0.1 s, expected 1"):
         smtp_sink.wait_for(1, timeout=0.1)
@@ -373,9 +385,12 @@ def test_proxy_cut_with_reset_sends_rst(proxy: Callable[[int], CuttingProxy]) ->
         front = proxy(server.getsockname()[1])
         client = socket.create_connection((front.host, front.port), timeout=5)
         upstream, _ = server.accept()
+        client.sendall(b"EHLO")
+        assert upstream.recv(4) == b"EHLO"
 
-        front.cut(reset=True)
+        cut = front.cut(reset=True)
 
+        assert cut == 1
         with pytest.raises(ConnectionResetError):
             client.recv(1)
         with pytest.raises(ConnectionResetError):

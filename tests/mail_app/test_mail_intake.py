@@ -8,21 +8,23 @@ hand-made messages cover the other cases.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 import subprocess
 import sys
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import select
 
 from bot.commands import build_pipeline
 from bot.config import load_settings
-from bot.mail.intake import MailIntake
+from bot.mail.intake import CLAIM_LEASE, MailIntake
 from bot.mail.mailbox import Mailbox
 from bot.mail.replier import MailReplier
 from bot.sample.generator import generate
-from bot.store.models import AmazonItem, Document, MailMessage
+from bot.store.models import AmazonItem, Document, MailMessage, utc_now
 
 from .conftest import SMTP_PASSWORD, SMTP_USER
 
@@ -286,6 +288,10 @@ def test_crash_mid_message_is_handled_again(tmp_path, sample, dovecot, smtp_sink
     assert mail_rows(intake)[0].status == "claimed"
     assert len(dovecot.uids("INBOX")) == 1
 
+    assert intake.poll_once().skipped == 1
+    # The claim is left by a crash once it is older than the lease a working poller holds.
+    with intake.pipeline.store.session() as session:
+        session.exec(update(MailMessage).values(claimed_at=utc_now() - CLAIM_LEASE - timedelta(minutes=1)))
     monkeypatch.setattr(intake.pipeline, "process", real_process)
     result = intake.poll_once()
 
@@ -307,3 +313,30 @@ def test_oauth2_token_login(tmp_path, sample, dovecot, smtp_sink, secrets, monke
     dovecot.append(small_mail(attachments=[("logo.png", "image/png", b"\x89PNG\r\n\x1a\n")]))
 
     assert intake.poll_once().empty == 1
+
+
+def test_bounce_gets_no_reply(tmp_path, sample, dovecot, smtp_sink, secrets):
+    intake = make_intake(write_config(tmp_path, sample, dovecot, smtp_sink), dovecot)
+    bounce = small_mail("mailer-daemon@nordlys-teknikk.no", subject="Undelivered Mail Returned to Sender",
+                        attachments=[("logo.png", "image/png", b"\x89PNG\r\n\x1a\n")])
+
+    dovecot.append(bounce)
+    result = intake.poll_once()
+
+    assert result.empty == 1
+    assert smtp_sink.messages == []
+
+
+def test_poll_once_wrong_password_exits_2(tmp_path, sample, dovecot, smtp_sink, secrets, monkeypatch, capsys):
+    from bot.cli import main
+
+    config = write_config(tmp_path, sample, dovecot, smtp_sink)
+    monkeypatch.setenv("TEST_IMAP_PASSWORD", "wrong-password")
+    monkeypatch.setenv("SSL_CERT_FILE", str(dovecot.cafile))
+
+    status = main(["--config", str(config), "poll", "--once"])
+
+    error = capsys.readouterr().err
+    assert status == 2
+    assert "mailbox.username" in error
+    assert "Traceback" not in error

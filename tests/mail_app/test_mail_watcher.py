@@ -6,7 +6,8 @@ import time
 
 from bot.mail.watcher import MailboxWatcher
 
-from .test_mail_intake import make_intake, mail_rows, sample, secrets, small_mail, write_config  # noqa: F401 - fixtures
+from .test_mail_intake import make_intake, mail_rows, small_mail, write_config
+from .test_mail_intake import sample, secrets  # noqa: F401 - fixtures used by name
 
 LOGO = [("logo.png", "image/png", b"\x89PNG\r\n\x1a\n")]
 
