@@ -1,21 +1,23 @@
-"""Reading forwarded statements and reports from the mailbox, each message exactly once.
+"""Reading forwarded statements and reports from the mailbox, each message once.
 
 For every message in ``mailbox.folder``:
 
-1. parse it (pure work, in memory) and claim it in the store by account,
-   folder, UIDVALIDITY and UID, with its Message-ID and the SHA-256 of its
-   attachments, before any slow work;
-2. a sender who is not allowed: move it to ``rejected_folder``, no reply;
-3. otherwise store its documents and process them through the pipeline,
+1. read its headers; from an allowed sender, parse it in memory (no
+   slow work yet);
+2. claim it in the store by account, folder, UIDVALIDITY and UID, with its
+   Message-ID and the SHA-256 of its attachments;
+3. a sender who is not allowed: move it to ``rejected_folder``, no reply;
+4. otherwise store its documents and process them through the pipeline,
    which parses every file before it writes anything;
-4. reply to the sender, and move the message to ``processed_folder``, or
-   to ``failed_folder`` with the error stored.
+5. reply to the sender (unless a program sent it), and move the message to
+   ``processed_folder``, or to ``failed_folder`` with the error stored.
 
 A message whose claim is already final was handled before (the move was
-lost, say, in a dropped connection), so it is only moved now. One still
-"claimed" was interrupted by a crash and is handled again: its documents
-are recognised by their SHA-256, so nothing is stored twice. Mail is
-never deleted.
+lost, say, in a dropped connection), so it is only moved now. A claim
+younger than ``CLAIM_LEASE`` belongs to another poller at work and is
+left alone; an older one was left by a crash, and the message is handled
+again. Its documents are recognised by their SHA-256, so nothing is
+stored twice. Mail is never deleted.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ QUIET_REASONS = ("image", "signature", "empty")
 
 @dataclass
 class PollResult:
-    """How the messages of one poll ended, by final status."""
+    """The number of messages of one poll by final status."""
 
     processed: int = 0
     failed: int = 0
