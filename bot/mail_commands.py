@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.commands import build_pipeline, prepare_classifier, settings_file
-from bot.config import Settings
+from bot.config import Settings, environment_secret
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from bot.errors import ConfigError, InputError, UsageError
@@ -25,6 +25,7 @@ def poll(settings: Settings, *, once: bool) -> int:
         raise ConfigError(settings_file(settings), N_("no mailbox is configured"), location=N_("key {key}"),
                           key="mailbox.host", fix=N_("set mailbox.host, mailbox.username and the password variable"))
 
+    _check_smtp_password(settings)
     translator = Translator(settings.language)
     pipeline = build_pipeline(settings, translator=translator)
     prepare_classifier(pipeline, translator)
@@ -33,10 +34,11 @@ def poll(settings: Settings, *, once: bool) -> int:
     try:
         result = intake.poll_once()
     except LoginError as exc:
+        variable = settings.mailbox.oauth2_token_env or settings.mailbox.password_env
         raise ConfigError(settings_file(settings), N_("the mailbox {address} rejected the login: {reason}"),
                           location=N_("key {key}"), key="mailbox.username",
-                          fix=N_("check mailbox.username and the password or token in its environment variable"),
-                          address=address, reason=_text(exc)) from None
+                          fix=N_("check mailbox.username and the password or token in {variable}"),
+                          address=address, reason=_text(exc), variable=variable) from None
     except (IMAPClientError, OSError) as exc:
         raise InputError(address, N_("cannot read the mailbox: {reason}"),
                          fix=N_("check mailbox.host, mailbox.port and mailbox.security, and that the server runs"),
@@ -49,6 +51,27 @@ def poll(settings: Settings, *, once: bool) -> int:
 
 
 def _text(error: Exception) -> str:
-    """Return an error's message as text; imaplib's come as bytes."""
+    """Return an error's reason as readable text.
+
+    imaplib passes the server's answer as bytes, sometimes already turned
+    into the text "b'...'"; an OSError's first argument is its errno, so
+    its strerror (or an SSLError's reason) is the readable part.
+    """
+    if isinstance(error, OSError) and not isinstance(error, IMAPClientError):
+        return getattr(error, "reason", None) or error.strerror or str(error)
     reason = error.args[0] if error.args else error
-    return reason.decode("utf-8", "replace") if isinstance(reason, bytes) else str(reason)
+    if isinstance(reason, bytes):
+        return reason.decode("utf-8", "replace")
+    text = str(reason)
+    if len(text) > 3 and text[:2] in ("b'", 'b"') and text[-1] == text[1]:
+        return text[2:-1]
+    return text
+
+
+def _check_smtp_password(settings: Settings) -> None:
+    """Stop before reading any mail when replies could not be sent, because a message is moved either way."""
+    smtp = settings.smtp
+    if smtp.host and smtp.username and not environment_secret(smtp.password_env):
+        raise ConfigError(settings_file(settings), N_("environment variable {variable} is not set"),
+                          location=N_("key {key}"), key="smtp.password_env",
+                          fix=N_("export {variable} with the SMTP server's password"), variable=smtp.password_env)

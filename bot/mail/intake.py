@@ -186,7 +186,9 @@ class MailIntake:
         # Logos and signatures come with almost every mail; the reply names only files that looked meant to be read.
         ignored = [part.filename for part in mail.ignored if part.reason not in QUIET_REASONS]
         if not mail.attachments:
-            reply_id = self._send(row, mail, "nothing_found", ignored=ignored, refused=refused)
+            # Here every ignored file is named, logos included, so the reply does not claim the mail had none.
+            every_ignored = [part.filename for part in mail.ignored]
+            reply_id = self._send(row, mail, "nothing_found", ignored=every_ignored, refused=refused)
             self._finish(row, "empty", error="no usable attachment", reply_message_id=reply_id)
             self._move(mailbox, row, uid, settings.failed_folder)
             return "empty"

@@ -54,7 +54,8 @@ class Mailbox:
             key = "mailbox.oauth2_token_env" if settings.oauth2_token_env else "mailbox.password_env"
             raise ConfigError(self.source, N_("environment variable {variable} is not set"),
                               location=N_("key {key}"), key=key,
-                              fix=N_("export {variable} with the mailbox's password or OAuth2 access token"),
+                              fix=(N_("export {variable} with an OAuth2 access token for the mailbox")
+                                   if settings.oauth2_token_env else N_("export {variable} with the mailbox's password")),
                               variable=variable)
 
         client = IMAPClient(settings.host, port=settings.port, ssl=settings.security == "tls",

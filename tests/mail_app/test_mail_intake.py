@@ -183,7 +183,9 @@ def test_logo_only_mail_is_recorded(tmp_path, sample, dovecot, smtp_sink, secret
     assert mail_rows(intake)[0].status == "empty"
     replies = smtp_sink.wait_for(1)
     assert len(replies) == 1
-    assert "logo.png" not in replies[0].message.get_content()
+    # With nothing else attached, the reply names the logo, so it does not claim the mail had no attachment.
+    assert "logo.png" in replies[0].message.get_content()
+    assert "ingen vedlegg" not in replies[0].message.get_content()
 
 
 def test_server_restart_between_polls(tmp_path, sample, dovecot, smtp_sink, secrets):
@@ -340,3 +342,33 @@ def test_poll_once_wrong_password_exits_2(tmp_path, sample, dovecot, smtp_sink, 
     assert status == 2
     assert "mailbox.username" in error
     assert "Traceback" not in error
+
+
+def test_poll_once_missing_smtp_password_reads_nothing(tmp_path, sample, dovecot, smtp_sink, secrets, monkeypatch,
+                                                       capsys):
+    from bot.cli import main
+
+    config = write_config(tmp_path, sample, dovecot, smtp_sink)
+    monkeypatch.delenv("TEST_SMTP_PASSWORD")
+    dovecot.append(small_mail(attachments=[("logo.png", "image/png", b"\x89PNG\r\n\x1a\n")]))
+
+    status = main(["--config", str(config), "poll", "--once"])
+
+    assert status == 2
+    assert "TEST_SMTP_PASSWORD" in capsys.readouterr().err
+    assert len(dovecot.uids("INBOX")) == 1
+
+
+def test_poll_once_certificate_error_is_readable(tmp_path, sample, dovecot, smtp_sink, secrets, monkeypatch,
+                                                 capsys):
+    from bot.cli import main
+
+    config = write_config(tmp_path, sample, dovecot, smtp_sink)
+    monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+    monkeypatch.setattr("bot.mail.intake.RECONNECT_ATTEMPTS", 1)
+
+    status = main(["--config", str(config), "poll", "--once"])
+
+    error = capsys.readouterr().err
+    assert status == 1
+    assert "CERTIFICATE_VERIFY_FAILED" in error
