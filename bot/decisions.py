@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from sqlmodel import Session, col, select
 
@@ -165,41 +165,36 @@ class Decisions:
 
     def approve(self, question_id: int, approver: str) -> Result:
         """Approve the pending decision, or the top suggestion when nobody answered before."""
-        with self.lock:
-            with self.pipeline.store.session() as session:
-                question = self._open_question(session, question_id, kind="approval")
-                item, amount_nok = self._item(session, question.item_id)
-                self._check_not_own(question_id, approver, item)
-                lines = self.proposal(session, question.item_id, amount_nok)
-
-                decide(session, question.item_id, lines, decided_by=approver, source="human",
-                       from_states=("awaiting_approval",))
-                close_questions(session, question.item_id, approver)
-                queries.add_example(session, question.item_id, _main_line(lines), source="human")
-                self._audit(session, approver, "approved", question.item_id, lines)
-            self.pipeline.learn_answer(question.item_id, item, _main_line(lines))
-        log.info("question %s: item %s approved by %s", question_id, question.item_id, approver)
-        return Result(question.item_id, "approved", approver)
+        return self._approve(question_id, approver, "approved",
+                             lambda session, item_id, amount_nok: self.proposal(session, item_id, amount_nok))
 
     def change(self, question_id: int, lines: Lines | Allocation, approver: str) -> Result:
         """Approve with another allocation that the approver chose."""
         master = self.pipeline.master
+
+        def chosen(session: Session, item_id: int, amount_nok: Decimal) -> list[tuple[Allocation, Decimal]]:
+            given = [(lines, amount_nok)] if isinstance(lines, Allocation) else lines
+            return [(master.with_default_tax_code(allocation), amount) for allocation, amount in given]
+
+        return self._approve(question_id, approver, "approved_with_change", chosen)
+
+    def _approve(self, question_id: int, approver: str, action: str,
+                 lines_for: Callable[[Session, int, Decimal], list[tuple[Allocation, Decimal]]]) -> Result:
+        """Book the lines that ``lines_for`` returns as approved by ``approver``, and learn them."""
         with self.lock:
             with self.pipeline.store.session() as session:
                 question = self._open_question(session, question_id, kind="approval")
                 item, amount_nok = self._item(session, question.item_id)
                 self._check_not_own(question_id, approver, item)
-                if isinstance(lines, Allocation):
-                    lines = [(lines, amount_nok)]
-                lines = [(master.with_default_tax_code(allocation), amount) for allocation, amount in lines]
+                lines = lines_for(session, question.item_id, amount_nok)
 
                 decide(session, question.item_id, lines, decided_by=approver, source="human",
                        from_states=("awaiting_approval",))
                 close_questions(session, question.item_id, approver)
                 queries.add_example(session, question.item_id, _main_line(lines), source="human")
-                self._audit(session, approver, "approved_with_change", question.item_id, lines)
+                self._audit(session, approver, action, question.item_id, lines)
             self.pipeline.learn_answer(question.item_id, item, _main_line(lines))
-        log.info("question %s: item %s changed and approved by %s", question_id, question.item_id, approver)
+        log.info("question %s: item %s %s by %s", question_id, question.item_id, action.replace("_", " "), approver)
         return Result(question.item_id, "approved", approver)
 
     def reject(self, question_id: int, approver: str, reason: str) -> Result:
