@@ -263,3 +263,11 @@ def test_nothing_found_without_attachments():
 ])
 def test_subject_for(original, expected):
     assert subject_for(original, NB) == expected
+
+
+def test_receipt_says_when_nothing_was_booked():
+    report = RunReport(outcomes=[outcome(1, "100.00", "ask", "per@firma.no")])
+
+    text = receipt(report, master=MASTER, translator=NB)
+
+    assert "Ingen varer var sikre nok til å bokføres automatisk" in text

@@ -168,6 +168,9 @@ def _next_steps(report: RunReport, master: MasterData, _: Translator) -> list[st
         steps.append(_count(len(booked), N_("1 item was booked automatically ({amount})."),
                             N_("{count} items were booked automatically, a total of {amount}."), _,
                             amount=_.money(sum(booked, Decimal(0)))))
+    elif outcomes:
+        # Said outright, because a controller expects some items to be booked without questions.
+        steps.append(_("No item was sure enough to be booked automatically, so people are asked about each."))
 
     asked = Counter(outcome.decision.person or CONTROLLERS for outcome in outcomes
                     if outcome.decision.action == "ask")
