@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="NOK per unit of a currency for the review threshold, e.g. EUR=11.52; repeatable")
 
     poll = commands.add_parser("poll", parents=[common],
-                               help="read the configured IMAP mailbox once and answer the senders")
+                               help="read the configured IMAP mailbox once and reply to the senders")
     poll.add_argument("--once", action="store_true", help="poll once and exit (allocbot run keeps polling)")
 
     commands.add_parser("post", parents=[common], help="post approved allocations that are not posted yet")

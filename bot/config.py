@@ -76,7 +76,7 @@ class MailboxSettings(_Section):
     security: Literal["tls", "starttls"] = "tls"
     username: str = ""
     # Names of the environment variables with the password, or with an OAuth2 access token for XOAUTH2
-    # (Microsoft 365, Google Workspace); the token is used when its variable is named.
+    # (Microsoft 365, Google Workspace). The token is used when its variable is named and set.
     password_env: str = Field("ALLOCBOT_IMAP_PASSWORD", pattern=_ENV_NAME)
     oauth2_token_env: str = Field("", pattern=_ENV_NAME)
     folder: str = "INBOX"

@@ -1,4 +1,4 @@
-"""``allocbot poll --once``: read the mailbox once, answer the senders, and print what happened."""
+"""``allocbot poll --once``: read the mailbox once, reply to the senders, and print what happened."""
 
 from __future__ import annotations
 

@@ -73,7 +73,7 @@ def _once(store: Store) -> Callable:
         if first:
             return next()
         log.warning("ignoring a repeated Slack request %s", key)
-        # An empty 200 answer tells Slack the request arrived, which stops it from retrying.
+        # An empty 200 response tells Slack the request arrived, which stops it from retrying.
         return BoltResponse(status=200, body="")
 
     return middleware

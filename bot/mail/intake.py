@@ -14,8 +14,8 @@ For every message in ``mailbox.folder``:
 
 A message whose claim is already final was handled before (the move was
 lost, say, in a dropped connection), so it is only moved now. A claim
-younger than ``CLAIM_LEASE`` belongs to another poller at work and is
-left alone; an older one was left by a crash, and the message is handled
+younger than ``CLAIM_LEASE`` belongs to another poller at work, so it is
+left alone. An older one was left by a crash, and the message is handled
 again. Its documents are recognised by their SHA-256, so nothing is
 stored twice. Mail is never deleted.
 """
@@ -77,7 +77,7 @@ class PollResult:
 
 
 class MailIntake:
-    """Polls the mailbox and hands each message to the pipeline; ``reply`` sends the answer to the sender."""
+    """Polls the mailbox and hands each message to the pipeline; ``reply`` sends the reply to the sender."""
 
     def __init__(self, settings: Settings, pipeline: Pipeline, reply: Reply,
                  mailbox_factory: Callable[[], Mailbox] | None = None, lock: threading.Lock | None = None) -> None:

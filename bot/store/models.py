@@ -402,9 +402,9 @@ class MailMessage(StoreModel, table=True):
 
     The key is the account, the folder, its UIDVALIDITY and the message's
     UID. A folder that is deleted and created again gets a new UIDVALIDITY,
-    so its messages are new keys; they are still recognised as known by
-    ``message_id`` and the attachments' SHA-256 (``attachments`` is a list
-    of ``{"filename": ..., "sha256": ...}``). ``status`` stays "claimed"
+    so its messages are new keys. Their documents are still recognised by
+    their SHA-256, which ``attachments`` lists as
+    ``{"filename": ..., "sha256": ...}`` entries next to ``message_id``. ``status`` stays "claimed"
     while the message is being handled, so after a crash it is handled
     again; "processed", "failed", "rejected" (sender not allowed) and
     "empty" (no usable attachment) are final, and ``moved_to`` tells

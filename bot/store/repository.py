@@ -387,7 +387,7 @@ def reject(session: Session, item_id: int, *, rejected_by: str) -> None:
     """Reject an item awaiting approval: it goes back to asked, and a pending decision becomes rejected.
 
     One conditional UPDATE of the item's state claims the item, as in
-    decide(), so an approval and a rejection at once cannot both win; the
+    decide(), so an approval and a rejection at once cannot both win. The
     loser raises AlreadyDecided. The rejected decision and its lines stay
     for the record until someone decides the item anew.
     """
