@@ -70,6 +70,25 @@ class ReportItem:
     item_tax: Decimal | None = None
     labels: Allocation | None = None
     custom_fields: dict[str, str] = field(default_factory=dict)
+    # Parts of ``net_total`` where the report gives them per item, in the
+    # report's currency: price before shipping, shipping and handling,
+    # discounts (negative) and the VAT rate in percent, such as 19 or 25.
+    subtotal: Decimal | None = None
+    shipping: Decimal | None = None
+    promotion: Decimal | None = None
+    vat_rate: Decimal | None = None
+    # Order-level amounts that some exports give only per order, repeated on
+    # every row of the order; reconciliation spreads what the item totals
+    # lack over the order's items in proportion.
+    order_shipping: Decimal | None = None
+    order_promotion: Decimal | None = None
+    order_tax: Decimal | None = None
+    order_net_total: Decimal | None = None
+    order_status: str | None = None
+    invoice_number: str | None = None
+    # A returned or refunded row: the refund amount (positive) and its date.
+    refund_amount: Decimal | None = None
+    refund_date: date | None = None
 
     @property
     def key(self) -> str:
@@ -111,6 +130,10 @@ class CardCharge:
     original_amount: Decimal | None = None
     original_currency: str | None = None
     rate: Decimal | None = None
+    # The posting date where the statement prints it besides the purchase date.
+    booked_on: date | None = None
+    # The card holder or card number (last digits) on statements that list several cards.
+    card: str | None = None
 
     @property
     def is_purchase(self) -> bool:
@@ -128,6 +151,15 @@ class Statement:
     source: str
     charges: tuple[CardCharge, ...]
     stated_total: Decimal | None = None
+    # The layout the parser recognised, as users know it, such as "DNB Mastercard (XLSX)".
+    layout: str = ""
+    # The period the statement prints, else the first and last date of its lines.
+    period_start: date | None = None
+    period_end: date | None = None
+    # Lines left out on purpose: reserved (pending) rows, which the bank
+    # books later, and the previous balance and payments of the card account.
+    pending: int = 0
+    skipped: int = 0
 
 
 @dataclass(frozen=True)
