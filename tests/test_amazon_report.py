@@ -216,7 +216,8 @@ def test_missing_quantity_columns(tmp_path):
 @pytest.mark.parametrize(
     ("row", "location", "expected"),
     [
-        ('"13/05/2026","302-1","EUR","Kabelbinder","1","2.00","2.00"', "line 3, column 'Order Date'", "'13/05/2026'"),
+        ('"31/31/2026","302-1","EUR","Kabelbinder","1","2.00","2.00"', "line 3, column 'Order Date'", "'31/31/2026'"),
+        ('"11/05/26","302-1","EUR","Kabelbinder","1","2.00","2.00"', "line 3, column 'Order Date'", "'11/05/26'"),
         ('"11/05/2026","","EUR","Kabelbinder","1","2.00","2.00"', "line 3, column 'Order ID'", "missing"),
         ('"11/05/2026","302-1","Euro","Kabelbinder","1","2.00","2.00"', "line 3, column 'Currency'", "'Euro'"),
         ('"11/05/2026","302-1","EUR","Kabelbinder","1.5","2.00","3.00"', "line 3, column 'Item Quantity'", "'1.5'"),
@@ -237,11 +238,23 @@ def test_bad_row_names_line_and_column(tmp_path, row, location, expected):
     assert raised.value.fix
 
 
-def test_header_only_is_error(tmp_path):
-    with pytest.raises(InputError) as raised:
-        parse_order_report(write_csv(tmp_path, [SHORT_HEADER]))
+def test_header_only_is_empty_report(tmp_path, caplog):
+    caplog.set_level("INFO", logger="bot.documents.amazon_report")
 
-    assert "no item rows" in str(raised.value)
+    items = parse_order_report(write_csv(tmp_path, [SHORT_HEADER], "november.csv"))
+
+    assert items == []
+    assert "november.csv has a header but no item rows" in caplog.text
+
+
+def test_empty_file_is_error(tmp_path):
+    path = tmp_path / "orders.csv"
+    path.write_bytes(b"")
+
+    with pytest.raises(InputError) as raised:
+        parse_order_report(path)
+
+    assert str(raised.value).startswith("orders.csv: order report has no header row")
 
 
 def test_duplicate_column_is_error(tmp_path):
