@@ -16,14 +16,27 @@ import os
 import re
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from bot.errors import ConfigError
 from bot.i18n import N_
 from bot.tomlfile import read_toml
+
+if TYPE_CHECKING:
+    from bot.documents.statement_layout import StatementLayout
 
 DEFAULT_CONFIG = Path("config.toml")
 
@@ -225,6 +238,93 @@ class RuleSettings(_Section):
     tax_code: str | None = None
 
 
+def _header_names(value: object) -> object:
+    # A role takes one header name or a list of alternatives: date = "Dato" or date = ["Dato", "Kjøpsdato"].
+    return (value,) if isinstance(value, str) else value
+
+
+HeaderNames = Annotated[tuple[Annotated[str, Field(min_length=1)], ...], BeforeValidator(_header_names),
+                        Field(min_length=1)]
+StatementDateFormat = Literal["dd.mm.yyyy", "dd.mm.yy", "yyyy-mm-dd", "yyyy/mm/dd", "dd/mm/yyyy", "mm/dd/yyyy"]
+
+
+class StatementColumnsSettings(_Section):
+    """The header names of a statement layout's columns, by role (see `bot.documents.statement_layout.Role`)."""
+
+    date: HeaderNames
+    description: HeaderNames
+    booking_date: HeaderNames | None = None
+    counterparty: HeaderNames | None = None
+    place: HeaderNames | None = None
+    amount: HeaderNames | None = None
+    debit: HeaderNames | None = None
+    credit: HeaderNames | None = None
+    currency: HeaderNames | None = None
+    original: HeaderNames | None = None
+    original_amount: HeaderNames | None = None
+    original_currency: HeaderNames | None = None
+    rate: HeaderNames | None = None
+    card_holder: HeaderNames | None = None
+    card_number: HeaderNames | None = None
+    status: HeaderNames | None = None
+
+    @model_validator(mode="after")
+    def _one_way_per_amount(self) -> StatementColumnsSettings:
+        two_columns = self.debit is not None or self.credit is not None
+        if (self.amount is not None) == two_columns or (self.debit is None) != (self.credit is None):
+            raise PydanticCustomError("statement_amount_columns", "expected amount, or debit and credit")
+        if (self.original is not None and self.original_amount is not None) or (
+                (self.original_amount is None) != (self.original_currency is None)):
+            raise PydanticCustomError("statement_original_columns",
+                                      "expected original, or original_amount and original_currency")
+        return self
+
+
+class StatementLayoutSettings(_Section):
+    """A statement export layout that is not built in.
+
+    Every column it names must be in the header for a file to be recognized as this layout.
+    """
+
+    name: str = Field(min_length=1)
+    columns: StatementColumnsSettings
+    # "debit_positive": purchases are positive numbers. "debit_negative": purchases are negative.
+    sign: Literal["debit_positive", "debit_negative"] = "debit_positive"
+    decimal: Literal[",", "."] = ","
+    # "" recognizes ";", "," or a tab from the header line.
+    delimiter: Literal["", ";", ",", "tab"] = ""
+    date_formats: tuple[StatementDateFormat, ...] = Field(("dd.mm.yyyy", "dd.mm.yy", "yyyy-mm-dd", "yyyy/mm/dd"),
+                                                          min_length=1)
+    pending_markers: tuple[str, ...] = ("Reservert",)
+    skip_texts: tuple[str, ...] = ()
+    total_labels: tuple[str, ...] = ("Sum", "Summa", "Totalt", "Total")
+
+    @field_validator("date_formats")
+    @classmethod
+    def _unambiguous(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if {"dd/mm/yyyy", "mm/dd/yyyy"} <= set(value):
+            raise PydanticCustomError("statement_date_formats", "dd/mm/yyyy and mm/dd/yyyy together are ambiguous")
+        return value
+
+    def to_layout(self) -> StatementLayout:
+        """Build the layout the statement parser reads."""
+        from bot.documents.statement_layout import StatementLayout
+
+        columns = {role: names for role, names in self.columns.model_dump().items() if names is not None}
+        return StatementLayout(
+            name=self.name,
+            columns=columns,
+            required=frozenset(columns),
+            sign=self.sign,
+            decimal=self.decimal,
+            date_formats=self.date_formats,
+            delimiter={"": None, "tab": "\t"}.get(self.delimiter, self.delimiter),
+            pending_markers=self.pending_markers,
+            skip_texts=self.skip_texts,
+            total_labels=self.total_labels,
+        )
+
+
 class Settings(_Section):
     language: Literal["nb", "en"] = "nb"
     master_data: Path | None = None
@@ -237,8 +337,23 @@ class Settings(_Section):
     export: ExportSettings = ExportSettings()
     slack: SlackSettings = SlackSettings()
     rules: tuple[RuleSettings, ...] = ()
+    # Statement exports that no built-in layout reads; tried before the built-in layouts.
+    statement_layouts: tuple[StatementLayoutSettings, ...] = ()
     # Set by load_settings, not read from the file: the file the settings came from.
     source: Path | None = Field(None, exclude=True)
+
+    @field_validator("statement_layouts")
+    @classmethod
+    def _distinct_layout_names(cls, value: tuple[StatementLayoutSettings, ...]) -> tuple[StatementLayoutSettings, ...]:
+        names = [layout.name.casefold() for layout in value]
+        if len(set(names)) != len(names):
+            raise PydanticCustomError("statement_layout_names", "statement layout names must differ")
+        return value
+
+
+def configured_statement_layouts(settings: Settings) -> tuple[StatementLayout, ...]:
+    """Return the layouts of ``[[statement_layouts]]``, for the statement parser's ``layouts`` argument."""
+    return tuple(layout.to_layout() for layout in settings.statement_layouts)
 
 
 def load_settings(path: Path | None = None) -> Settings:
@@ -310,6 +425,14 @@ _EXPECTED = {
                         "digits, - or _"),
     "string_too_long": N_("expected at most {max_length} characters"),
     "crontab": N_("expected five crontab fields: minute hour day month weekday, such as \"0 2 * * *\""),
+    "statement_amount_columns": N_("expected either amount, or both debit and credit, among the columns"),
+    "statement_original_columns": N_("expected either original, or both original_amount and original_currency, "
+                                     "among the columns"),
+    "statement_date_formats": N_("expected only one of \"dd/mm/yyyy\" and \"mm/dd/yyyy\", "
+                                 "because they read the same date differently"),
+    "statement_layout_names": N_("expected a different name for each statement layout"),
+    "too_short": N_("expected a list with at least {min_length} value(s)"),
+    "string_too_short": N_("expected at least {min_length} character(s)"),
     "crontab_field": N_("crontab field {position} is out of range or invalid; "
                         "minute 0-59, hour 0-23, day 1-31, month 1-12, weekday 0-7"),
 }
@@ -323,6 +446,9 @@ def _config_error(path: Path, raw: dict[str, Any], exc: ValidationError) -> Conf
     if first["type"] == "extra_forbidden":
         return ConfigError(path, N_("unknown key {value}"), location=KEY_LOCATION, fix=UNKNOWN_KEY_FIX,
                            key=key, value=repr(key))
+    if first["type"] == "missing":
+        return ConfigError(path, N_("the key is missing"), location=KEY_LOCATION,
+                           fix=N_("add it; see config.example.toml for the expected value"), key=key)
 
     expected, params = _expected(first)
     return ConfigError(path, (N_("invalid value {value}"), expected), location=KEY_LOCATION,

@@ -9,13 +9,17 @@ import pytest
 
 from bot.documents.numbers import (
     format_decimal_comma,
+    parse_amount,
     parse_amount_with_currency,
     parse_decimal_comma,
     parse_decimal_point,
     parse_norwegian_date,
+    parse_original_amount,
     parse_quantity,
+    parse_rate,
     parse_report_date,
 )
+from bot.errors import InvalidValueError
 
 
 @pytest.mark.parametrize(
@@ -158,3 +162,104 @@ def test_report_date_rejects(text):
 )
 def test_format_decimal_comma(value, expected):
     assert format_decimal_comma(value) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1 234,50", "1234.50"),
+        ("1\u00a0234\u00a0567,00", "1234567.00"),
+        ("1\u202f234,50", "1234.50"),
+        ("1.234,50", "1234.50"),
+        ("-163,80", "-163.80"),
+        ("\u2212163,80", "-163.80"),
+        ("163,80-", "-163.80"),
+        ("(1 234,50)", "-1234.50"),
+        ("+17 250,00", "17250.00"),
+        ("kr 1 234,50", "1234.50"),
+        ("1 234,50 kr", "1234.50"),
+        ("-kr 150,00", "-150.00"),
+        ("(150,00 kr)", "-150.00"),
+        ("NOK 99,90", "99.90"),
+        ("150,-", "150"),
+        ("35.8", "35.8"),
+        ("0.125", "0.125"),
+        ("-0,00", "0.00"),
+        (148.13, "148.13"),
+        (-119, "-119"),
+    ],
+)
+def test_amount_decimal_comma(text, expected):
+    assert parse_amount(text, ",") == Decimal(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("1,234.50", "1234.50"), ("1 234.50", "1234.50"), ("-8.31", "-8.31"), ("(3.00)", "-3.00"), ("1,234", "1234")],
+)
+def test_amount_decimal_point(text, expected):
+    assert parse_amount(text, ".") == Decimal(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "decimal"),
+    [
+        ("--5,00", ","),
+        ("(-5,00)", ","),
+        ("-5,00-", ","),
+        ("+(5,00)", ","),
+        ("1 234.567,00", ","),
+        ("1,234,50", ","),
+        ("12,50 EUR", ","),
+        ("kr", ","),
+        ("()", ","),
+        ("12,50", "."),
+        ("150,-", "."),
+        ("١٢,٥٠", ","),
+    ],
+)
+def test_amount_rejects(text, decimal):
+    with pytest.raises(InvalidValueError) as raised:
+        parse_amount(text, decimal)
+
+    assert repr(text) in str(raised.value)
+
+
+def test_amount_rejects_infinite_cell():
+    with pytest.raises(InvalidValueError):
+        parse_amount(float("inf"))
+
+
+@pytest.mark.parametrize(("value", "expected"), [("11,8523", "11.8523"), ("11.85", "11.85"), (0.0712, "0.0712")])
+def test_rate_values(value, expected):
+    assert parse_rate(value) == Decimal(expected)
+
+
+@pytest.mark.parametrize("value", ["1 234,5", "11.85.2", "-11,85", "0", 0, "kurs"])
+def test_rate_rejects(value):
+    with pytest.raises(InvalidValueError) as raised:
+        parse_rate(value)
+
+    assert "exchange rate" in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "decimal", "amount", "currency"),
+    [
+        ("12,50 EUR", ",", "12.50", "EUR"),
+        ("EUR 12,50", ",", "12.50", "EUR"),
+        ("12.50 EUR", ",", "12.50", "EUR"),
+        ("-1 234,50\u00a0SEK", ",", "-1234.50", "SEK"),
+        ("USD1,234.00", ".", "1234.00", "USD"),
+    ],
+)
+def test_original_amount_values(text, decimal, amount, currency):
+    assert parse_original_amount(text, decimal) == (Decimal(amount), currency)
+
+
+@pytest.mark.parametrize("value", ["12,50", "12,50 EURO", "EUR", "12,50 eur", 12.5])
+def test_original_amount_rejects(value):
+    with pytest.raises(InvalidValueError) as raised:
+        parse_original_amount(value)
+
+    assert "currency code" in str(raised.value)

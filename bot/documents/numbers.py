@@ -40,6 +40,28 @@ _DECIMAL_POINT = re.compile(r"(?P<sign>-?)(?P<integer>\d{1,3}(?:,\d{3})+|\d+)(?:
 # Amount followed by an ISO 4217 code, as in the statement's Valuta column.
 _AMOUNT_WITH_CURRENCY = re.compile(r"(?P<amount>.+?)\s+(?P<currency>[A-Z]{3})")
 
+# A NOK amount in a statement, after its sign and currency are removed. The
+# thousands separator must be the same throughout, and a leading group never
+# starts with 0, so "0.125" is never read as 125.
+_STATEMENT_AMOUNT = {
+    ",": re.compile(
+        r"(?P<integer>[1-9]\d{0,2}(?P<group>[ .])\d{3}(?:(?P=group)\d{3})*|\d+)(?:,(?P<fraction>\d+))?", re.ASCII
+    ),
+    ".": re.compile(
+        r"(?P<integer>[1-9]\d{0,2}(?P<group>[ ,])\d{3}(?:(?P=group)\d{3})*|\d+)(?:\.(?P<fraction>\d+))?", re.ASCII
+    ),
+}
+_AMOUNT_EXAMPLES = {
+    ",": N_("{value} is not a number with a decimal comma, such as 1 234,50"),
+    ".": N_("{value} is not a number with a decimal point, such as 1234.50"),
+}
+# "kr", "kr." or "NOK" before or after a NOK amount.
+_NOK_AMOUNT = re.compile(r"(?:(?:nok|kr\.?)\s*)?(?P<body>.*?)(?:\s*(?:nok|kr\.?))?", re.IGNORECASE | re.DOTALL)
+_MINUS_SIGNS = "-\u2212"
+_RATE = re.compile(r"(?P<integer>\d+)(?:[.,](?P<fraction>\d+))?", re.ASCII)
+_CURRENCY_FIRST = re.compile(r"(?P<currency>[A-Z]{3})\s*(?P<amount>[^A-Z].*)", re.DOTALL)
+_CURRENCY_LAST = re.compile(r"(?P<amount>.*[^A-Z])\s*(?P<currency>[A-Z]{3})", re.DOTALL)
+
 _NORWEGIAN_DATE = re.compile(r"(?P<day>\d{1,2})\.(?P<month>\d{1,2})\.(?P<year>\d{4})", re.ASCII)
 _US_DATE = re.compile(r"(?P<month>\d{1,2})/(?P<day>\d{1,2})/(?P<year>\d{4})", re.ASCII)
 # ISO 8601 date, optionally followed by a time such as "T13:00:59.799Z".
@@ -100,6 +122,73 @@ def parse_amount_with_currency(value: object) -> tuple[Decimal, str]:
         )
 
     return parse_decimal_comma(match["amount"]), match["currency"]
+
+
+def parse_amount(value: object, decimal: str = ",") -> Decimal:
+    """Parse a NOK amount of a bank or card statement, with the layout's decimal separator.
+
+    ``decimal`` is ``","`` or ``"."``. The other of the two, or a space of any
+    width, may group thousands: ``1 234,50``, ``1.234,50``, ``1,234.50``. One
+    amount uses one grouping character throughout. A negative amount has a leading or trailing minus
+    (``-`` or U+2212) or parentheses: ``-150,00``, ``150,00-``, ``(150,00)``.
+    ``kr``, ``kr.`` or ``NOK`` may stand before or after the number, and
+    ``150,-`` means 150 kroner.
+
+    With a decimal comma, a single dot followed by other than three digits
+    is a decimal point (``35.8``), because older DNB exports write that.
+    """
+    number = _number_cell(value)
+    if number is not None:
+        return _finite(number, value)
+
+    text = _text(value, N_("{value} is not a number"))
+    message = _AMOUNT_EXAMPLES[decimal]
+    parts = _split_sign(text, decimal)
+    if parts is None:
+        raise InvalidValueError(message, value=repr(text))
+
+    negative, body, whole_kroner = parts
+    match = _STATEMENT_AMOUNT[decimal].fullmatch(body)
+    if match is None and decimal == "," and not whole_kroner:
+        match = _LONE_DECIMAL_POINT.fullmatch(body)
+    if match is None:
+        raise InvalidValueError(message, value=repr(text))
+
+    number = _join("-" if negative else "", match["integer"], match["fraction"])
+    return number.copy_abs() if number.is_zero() else number
+
+
+def parse_rate(value: object) -> Decimal:
+    """Parse an exchange rate such as ``11,8523`` or ``11.8523``: positive, with no thousands separator."""
+    number = _number_cell(value)
+    if number is None:
+        text = _text(value, N_("{value} is not an exchange rate, such as 11,8523"))
+        match = _RATE.fullmatch(text)
+        if match is None:
+            raise InvalidValueError(N_("{value} is not an exchange rate, such as 11,8523"), value=repr(text))
+        number = _join("", match["integer"], match["fraction"])
+
+    if not number.is_finite() or number <= 0:
+        raise InvalidValueError(N_("{value} is not an exchange rate, such as 11,8523"), value=repr(value))
+    return number
+
+
+def parse_original_amount(value: object, decimal: str = ",") -> tuple[Decimal, str]:
+    """Parse a foreign amount with its ISO 4217 code before or after it: ``12,50 EUR`` or ``EUR -12,50``.
+
+    The number is read as `parse_amount` reads it, with the layout's decimal separator.
+    """
+    message = N_("{value} is not an amount with a currency code, such as 12,50 EUR or EUR 12,50")
+    text = _text(value, message)
+    match = _CURRENCY_LAST.fullmatch(text) or _CURRENCY_FIRST.fullmatch(text)
+    if match is None:
+        raise InvalidValueError(message, value=repr(text))
+
+    try:
+        amount = parse_amount(match["amount"].strip(), decimal)
+    except InvalidValueError:
+        raise InvalidValueError(message, value=repr(text)) from None
+    return amount, match["currency"]
 
 
 def parse_quantity(value: object) -> int:
@@ -174,6 +263,44 @@ def _number_cell(value: object) -> Decimal | None:
     if isinstance(value, float):
         return Decimal(repr(value))
     return None
+
+
+def _finite(number: Decimal, value: object) -> Decimal:
+    if not number.is_finite():
+        raise InvalidValueError(N_("{value} is not a number"), value=repr(value))
+    return number
+
+
+def _split_sign(text: str, decimal: str) -> tuple[bool, str, bool] | None:
+    """Split an amount's text into (negative, digits with separators, written as whole kroner ``,-``).
+
+    Return None when the text has more than one sign or no number.
+    """
+    body = "".join(" " if character in _GROUP_SPACES else character for character in text)
+    signs: list[str] = []
+    if body.startswith("(") and body.endswith(")"):
+        signs.append("(")
+        body = body[1:-1].strip()
+
+    body = _NOK_AMOUNT.fullmatch(body)["body"]
+    if body.startswith("(") and body.endswith(")"):
+        signs.append("(")
+        body = body[1:-1].strip()
+
+    if body[:1] in (*_MINUS_SIGNS, "+"):
+        signs.append(body[0])
+        # A sign may also stand before the currency, as in "-kr 150,00".
+        body = _NOK_AMOUNT.fullmatch(body[1:].lstrip())["body"]
+    whole_kroner = decimal == "," and body.endswith(",-")
+    if whole_kroner:
+        body = body[:-2]
+    elif body[-1:] in tuple(_MINUS_SIGNS):
+        signs.append(body[-1])
+        body = body[:-1].rstrip()
+
+    if len(signs) > 1 or not body:
+        return None
+    return signs not in ([], ["+"]), body, whole_kroner
 
 
 def _date_cell(value: object) -> date | None:

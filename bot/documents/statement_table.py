@@ -1,111 +1,177 @@
-"""Parse a card statement in the DNB Mastercard transaction-list layout (CSV or XLSX).
+"""Parse a bank or card statement exported as CSV or XLSX, in any known layout.
 
-Columns: ``Dato`` (dd.mm.yyyy or a date cell), ``Beløpet gjelder`` (the
-merchant text), ``Valuta`` (the original amount and currency, such as
-``12,50 EUR``, empty for NOK), ``Kurs`` (the exchange rate), ``Inn``
-(credits) and ``Ut`` (debits), both positive NOK amounts. The bank's CSV is
-Windows-1252 with ``;``; the bank's XLSX has typed cells.
+The layout is recognized from the header row (see `statement_header`),
+which may sit below a title, the account or card number and the period.
+The rows below it are read by `statement_rows`. Reserved rows, the previous
+balance and payments of the card invoice are left out and counted in the
+`Statement`.
 
-Sign convention of `CardCharge.amount`: an ``Ut`` amount is a purchase and
-stays positive. An ``Inn`` amount that is not a payment of the card invoice
-is a refund and becomes a negative charge, which reconciliation lists as
-a refund for the controller. This layout prints no total, so
-`Statement.stated_total` is None.
+Sign convention of `CardCharge.amount`: a purchase (money out) is positive
+and a refund (money in) negative, whatever the layout writes. The original
+amount of a foreign purchase is its size, and the direction is in the NOK
+amount.
+
+Sums: every undated row whose first text is a total label, such as "Sum"
+or "Totalt", must equal the lines since the previous sum (the section), or
+all lines so far (a grand total). Lines here include the skipped balance and
+payment lines but not reserved ones. `Statement.stated_total` is the last
+grand total, else the sum of the section totals, else None when the file
+prints no sum.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
-from bot.documents.numbers import parse_amount_with_currency, parse_decimal_comma, parse_norwegian_date
-from bot.documents.statement_lines import is_balance_or_payment
-from bot.documents.table import Record, normalize_header, read_table
+from bot.documents.dates import find_period
+from bot.documents.grid import Grid, read_grid
+from bot.documents.numbers import format_decimal_comma
+from bot.documents.statement_header import HeaderMatch, find_header, unknown_layout_error
+from bot.documents.statement_layout import StatementLayout
+from bot.documents.statement_layouts import with_built_ins
+from bot.documents.statement_lines import has_card_number
+from bot.documents.statement_rows import ReadRow, RowReader
+from bot.documents.table import ROW_LOCATIONS
 from bot.errors import InputError
 from bot.i18n import N_
 from bot.records import CardCharge, Statement
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("Dato", "Beløpet gjelder", "Valuta", "Kurs", "Inn", "Ut")
-REQUIRED_COLUMNS = ("Dato", "Beløpet gjelder", "Inn", "Ut")
-ALIASES = {normalize_header(name): name for name in COLUMNS}
-
-AMOUNT_FIX = N_("write NOK amounts as positive numbers like 1 234,50")
+CENT = Decimal("0.01")
 
 
-def parse_statement_table(path: Path) -> Statement:
-    """Parse a statement CSV or XLSX into its purchase and refund lines, in file order."""
-    table = read_table(path)
-    columns = table.resolve_columns(ALIASES)
-    missing = [name for name in REQUIRED_COLUMNS if name not in columns]
-    if missing:
+@dataclass
+class _Tally:
+    """The running sums and counts of one statement's rows, in file order."""
+
+    charges: list[CardCharge] = field(default_factory=list)
+    skipped_days: list[date] = field(default_factory=list)
+    pending: int = 0
+    notes: int = 0
+    since_total: Decimal = Decimal(0)
+    all_lines: Decimal = Decimal(0)
+    section_totals: Decimal | None = None
+    grand_total: Decimal | None = None
+
+    @property
+    def stated_total(self) -> Decimal | None:
+        return self.grand_total if self.grand_total is not None else self.section_totals
+
+
+def parse_statement_table(path: Path, *, layouts: Sequence[StatementLayout] = ()) -> Statement:
+    """Parse a statement CSV or XLSX into its purchase and refund lines, in file order.
+
+    ``layouts`` are the configured layouts, tried before the built-in ones.
+    Raises `InputError` naming the file, row and column for anything that
+    cannot be read, and for a sum that differs from its lines.
+    """
+    grid = read_grid(path)
+    candidates = with_built_ins(layouts)
+    match = find_header(grid, candidates)
+    if match is None:
+        raise unknown_layout_error(grid, candidates)
+
+    period, card = _read_preamble(grid, match)
+    reader = RowReader(grid.source, grid.row_label, match)
+    tally = _Tally()
+    rows = 0
+    for row in grid.rows_after(match.header):
+        read = reader.read(row, card)
+        rows += read.kind in ("line", "skipped", "pending", "total")
+        if read.kind == "card":
+            card = read.label
+            log.debug("%s, %s %d: lines below are of card %r", grid.source, grid.row_label, row.number, card)
+        _count(grid, tally, read)
+
+    if not rows:
+        raise InputError(grid.source, N_("card statement has a header but no transaction rows"),
+                         fix=N_("export the period again"))
+
+    statement = _statement(grid, match, tally, period)
+    log.info("parsed statement %s (%s): %d charges, %d reserved and %d balance or payment lines left out, "
+             "%d notes, stated total %s", grid.source, statement.layout, len(statement.charges), statement.pending,
+             statement.skipped, tally.notes, statement.stated_total)
+    return statement
+
+
+def is_statement_header(header: tuple[str, ...], *, layouts: Sequence[StatementLayout] = ()) -> bool:
+    """Return whether a header row has the required columns of a configured or built-in layout."""
+    return any(layout.match(header) is not None for layout in with_built_ins(layouts))
+
+
+def _count(grid: Grid, tally: _Tally, read: ReadRow) -> None:
+    if read.kind == "line":
+        tally.charges.append(read.charge)
+    elif read.kind == "skipped":
+        tally.skipped_days.append(read.day)
+    elif read.kind == "pending":
+        tally.pending += 1
+        log.debug("%s, %s %d: left out a reserved row", grid.source, grid.row_label, read.number)
+    elif read.kind == "total":
+        _check_total(grid, tally, read)
+    elif read.kind in ("footer", "note"):
+        tally.notes += 1
+        log.debug("%s, %s %d: left out %s %r", grid.source, grid.row_label, read.number, read.kind, read.label)
+
+    if read.kind in ("line", "skipped"):
+        tally.since_total += read.amount
+        tally.all_lines += read.amount
+
+
+def _check_total(grid: Grid, tally: _Tally, read: ReadRow) -> None:
+    """Check a sum row against the lines since the previous sum, or against all lines."""
+    stated = read.amount.quantize(CENT)
+    if stated == tally.since_total.quantize(CENT):
+        tally.section_totals = (tally.section_totals or Decimal(0)) + stated
+    elif stated == tally.all_lines.quantize(CENT):
+        tally.grand_total = stated
+    else:
         raise InputError(
-            table.source,
-            N_("card statement is missing the column(s) {columns}"),
-            location=table.header_location,
-            fix=N_("export the card transactions with the columns {expected}"),
-            row=table.header_number,
-            columns=", ".join(repr(name) for name in missing),
-            expected=", ".join(COLUMNS),
+            grid.source,
+            N_("'{label}' states {stated} but the lines above it sum to {total}, a difference of {difference}"),
+            location=ROW_LOCATIONS[grid.row_label],
+            fix=N_("check that the file is the bank's complete and unchanged export; purchases count as positive "
+                   "and refunds and payments as negative"),
+            row=read.number,
+            label=read.label,
+            stated=format_decimal_comma(stated),
+            total=format_decimal_comma(tally.since_total),
+            difference=format_decimal_comma(stated - tally.since_total),
         )
-    if not table.rows:
-        raise InputError(
-            table.source,
-            N_("card statement has a header but no transaction rows"),
-            fix=N_("export the period again"),
-        )
-
-    charges = []
-    skipped = 0
-    for record in table.records(columns):
-        charge = _make_charge(record)
-        if charge is None:
-            skipped += 1
-        else:
-            charges.append(charge)
-
-    log.info(
-        "parsed statement %s: %d charges, %d balance or payment lines skipped", table.source, len(charges), skipped
-    )
-    return Statement(source=table.source, charges=tuple(charges))
+    tally.since_total = Decimal(0)
 
 
-def is_statement_header(header: tuple[str, ...]) -> bool:
-    """Return whether a header row has the required statement columns."""
-    found = {ALIASES.get(normalize_header(name)) for name in header}
-    return all(name in found for name in REQUIRED_COLUMNS)
+def _read_preamble(grid: Grid, match: HeaderMatch) -> tuple[tuple[date, date] | None, str | None]:
+    """Return the period and the card that the rows above the header print, if they do."""
+    period = None
+    card = None
+    for cells in grid.preamble(match.header):
+        text = " ".join(cell for cell in cells if cell)
+        if period is None:
+            period = find_period(text)
+        if has_card_number(text):
+            card = text
+    return period, card
 
 
-def _make_charge(record: Record) -> CardCharge | None:
-    """Build the charge of one row, or return None for a balance or payment line."""
-    day = record.get("Dato", parse_norwegian_date, required=True, fix=N_("write dates as dd.mm.yyyy"))
-    description = record.text("Beløpet gjelder", required=True)
-    if is_balance_or_payment(description):
-        log.debug("%s, %s %d: skipped %r", record.source, record.row_label, record.number, description)
-        return None
+def _statement(grid: Grid, match: HeaderMatch, tally: _Tally, period: tuple[date, date] | None) -> Statement:
+    if period is None:
+        days = [charge.date for charge in tally.charges] or tally.skipped_days
+        period = (min(days), max(days)) if days else None
 
-    credit = record.get("Inn", parse_decimal_comma, fix=AMOUNT_FIX)
-    debit = record.get("Ut", parse_decimal_comma, fix=AMOUNT_FIX)
-    if (credit is None) == (debit is None):
-        if credit is not None:
-            message = N_("both 'Inn' and 'Ut' have an amount")
-        else:
-            message = N_("neither 'Inn' nor 'Ut' has an amount")
-        raise record.error(None, message, fix=N_("put the amount in exactly one of them"))
-    for column, value in (("Inn", credit), ("Ut", debit)):
-        if value is not None and value < 0:
-            raise record.error(column, N_("amount {value} is negative"), fix=AMOUNT_FIX, value=value)
-
-    original = record.get("Valuta", parse_amount_with_currency, fix=N_("write the original amount like 12,50 EUR"))
-    original_amount, original_currency = original if original is not None else (None, None)
-    return CardCharge(
-        source=record.source,
-        line=record.number,
-        date=day,
-        description=description,
-        amount=debit if debit is not None else -credit,
-        original_amount=original_amount,
-        original_currency=original_currency,
-        rate=record.get("Kurs", parse_decimal_comma, fix=N_("write the rate like 11,8523")),
+    return Statement(
+        source=grid.source,
+        charges=tuple(tally.charges),
+        stated_total=tally.stated_total,
+        layout=f"{match.layout.name} ({grid.kind})",
+        period_start=period[0] if period else None,
+        period_end=period[1] if period else None,
+        pending=tally.pending,
+        skipped=len(tally.skipped_days),
     )

@@ -22,6 +22,7 @@ from typing import TypeVar
 
 import openpyxl
 from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.workbook import Workbook
 
 from bot.errors import InputError, InvalidValueError
 from bot.i18n import N_
@@ -176,7 +177,7 @@ def read_table(path: Path) -> Table:
     The format is recognized by content: a ZIP archive is read as XLSX, any
     other file as delimited text.
     """
-    data = _read_bytes(path)
+    data = read_bytes(path)
     if data.startswith(XLSX_MAGIC):
         return _read_xlsx(path.name, data)
     return _read_csv(path.name, decode_text(path.name, data))
@@ -227,7 +228,8 @@ def _as_text(value: CellValue) -> str:
     return str(value)
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path) -> bytes:
+    """Read a file, raising `InputError` with the operating system's reason when that fails."""
     try:
         return path.read_bytes()
     except OSError as error:
@@ -298,21 +300,14 @@ def _read_xlsx(source: str, data: bytes) -> Table:
     # a workbook written by openpyxl stores ="4821" as a formula without a
     # result. Amazon's ="…" text formulas are unwrapped by clean_cell; any
     # other formula fails to parse with the cell named.
-    try:
-        # A file object, because openpyxl rejects a path without an .xlsx
-        # suffix, and attachments often have none.
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
-        raise InputError(source, N_("cannot be read as XLSX: {reason}"), fix=N_("export the file again"),
-                         reason=str(error)) from None
-
+    workbook = open_workbook(source, data, data_only=False)
     header: tuple[CellValue, ...] | None = None
     header_number = 1
     rows = []
     try:
         sheet = workbook.worksheets[0]
         for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = _trim(cells)
+            cells = trim_cells(cells)
             if not cells:
                 continue
             if header is None:
@@ -336,7 +331,18 @@ def _read_xlsx(source: str, data: bytes) -> Table:
     return Table(source, names, tuple(rows), "row", header_number)
 
 
-def _trim(cells: tuple[CellValue, ...]) -> tuple[CellValue, ...]:
+def open_workbook(source: str, data: bytes, *, data_only: bool) -> Workbook:
+    """Open XLSX bytes read-only; ``data_only`` reads a formula's cached result instead of its text."""
+    try:
+        # A file object, because openpyxl rejects a path without an .xlsx
+        # suffix, and attachments often have none.
+        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
+        raise InputError(source, N_("cannot be read as XLSX: {reason}"), fix=N_("export the file again"),
+                         reason=str(error)) from None
+
+
+def trim_cells(cells: tuple[CellValue, ...]) -> tuple[CellValue, ...]:
     """Drop trailing empty cells, which XLSX rows often carry."""
     end = len(cells)
     while end and (cells[end - 1] is None or cells[end - 1] == ""):

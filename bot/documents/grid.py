@@ -1,0 +1,198 @@
+"""Read every row of a CSV or XLSX file, for statements whose header is not on the first row.
+
+Bank exports put lines above the header (account number, period, a title
+such as "Kontoutskrift") and below the transactions (sums, balances). The
+lines above may use another separator than the table, or none, so a CSV
+file is kept as lines here. Each line is split only once the header is
+found, and then with the header's separator. An XLSX file is read sheet by
+sheet with typed cells and the cached results of formulas.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from bot.documents.table import (
+    DELIMITERS,
+    ROW_LOCATIONS,
+    XLSX_MAGIC,
+    CellValue,
+    Row,
+    decode_text,
+    open_workbook,
+    read_bytes,
+    trim_cells,
+)
+from bot.errors import InputError
+from bot.i18n import N_
+
+log = logging.getLogger(__name__)
+
+# Excel's "Unicode text" export is UTF-16 with a byte order mark.
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+@dataclass(frozen=True)
+class HeaderCandidate:
+    """A row that may be the header: its cells as text, where it is, and the separator it was split with."""
+
+    number: int  # line (CSV) or row (XLSX) number, from 1
+    cells: tuple[str, ...]
+    delimiter: str | None  # None for XLSX
+    sheet: int = 0
+
+
+@dataclass(frozen=True)
+class Grid:
+    """The rows of a CSV file (as lines) or of every sheet of an XLSX file."""
+
+    source: str
+    row_label: str  # "line" for CSV, "row" for XLSX, as in `bot.documents.table.Table`
+    kind: str  # "CSV" or "XLSX", as users know the file
+    lines: tuple[str, ...] = ()  # CSV: the physical lines with their line ends
+    sheets: tuple[tuple[Row, ...], ...] = ()  # XLSX: the non-empty rows of each sheet, trailing empty cells dropped
+
+    def candidates(self, limit: int) -> Iterator[HeaderCandidate]:
+        """Yield the first ``limit`` non-empty rows of each sheet, a CSV line once per possible separator."""
+        if self.row_label == "row":
+            for sheet, rows in enumerate(self.sheets):
+                for row in rows[:limit]:
+                    yield HeaderCandidate(row.number, tuple(_header_text(cell) for cell in row.cells), None, sheet)
+            return
+
+        seen = 0
+        for number, line in enumerate(self.lines, start=1):
+            if seen == limit:
+                return
+            if not line.strip():
+                continue
+            seen += 1
+            for delimiter in DELIMITERS:
+                cells = _split_line(line, delimiter)
+                if cells is not None:
+                    yield HeaderCandidate(number, cells, delimiter)
+
+    def first_row(self) -> tuple[str, ...]:
+        """Return the first non-empty row, split as `bot.documents.table.read_table` splits it."""
+        if self.row_label == "row":
+            rows = self.sheets[0] if self.sheets else ()
+            return tuple(_header_text(cell) for cell in rows[0].cells) if rows else ()
+
+        line = next((line for line in self.lines if line.strip()), "")
+        counts = {delimiter: line.count(delimiter) for delimiter in DELIMITERS}
+        cells = _split_line(line, max(counts, key=counts.__getitem__))
+        return tuple(cell.strip() for cell in cells or ())
+
+    def preamble(self, header: HeaderCandidate) -> list[tuple[str, ...]]:
+        """Return the non-empty rows above ``header`` as text, a CSV line split with the header's separator."""
+        if self.row_label == "row":
+            return [tuple(_preamble_text(cell) for cell in row.cells)
+                    for row in self.sheets[header.sheet] if row.number < header.number]
+
+        rows = []
+        for line in self.lines[:header.number - 1]:
+            if line.strip():
+                rows.append(_split_line(line, header.delimiter or ",") or (line.strip(),))
+        return rows
+
+    def rows_after(self, header: HeaderCandidate) -> Iterator[Row]:
+        """Yield the non-empty rows below ``header``, numbered as in the file.
+
+        Raises `InputError` naming the line for text that is not valid CSV.
+        """
+        if self.row_label == "row":
+            yield from (row for row in self.sheets[header.sheet] if row.number > header.number)
+            return
+
+        text = "".join(self.lines[header.number:])
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=header.delimiter or ",")
+        previous_end = 0
+        try:
+            for cells in reader:
+                start = header.number + previous_end + 1
+                previous_end = reader.line_num
+                if any(cell.strip() for cell in cells):
+                    yield Row(start, tuple(cells))
+        except csv.Error as error:
+            raise InputError(
+                self.source,
+                N_("invalid CSV: {reason}"),
+                location=ROW_LOCATIONS["line"],
+                fix=N_("export the file again"),
+                row=header.number + reader.line_num,
+                reason=str(error),
+            ) from None
+
+
+def read_grid(path: Path, *, max_rows: int | None = None) -> Grid:
+    """Read a CSV or XLSX file, recognized by content, into a `Grid`.
+
+    ``max_rows`` limits an XLSX sheet to its first non-empty rows, which is
+    all that recognizing a file needs.
+    """
+    data = read_bytes(path)
+    if data.startswith(XLSX_MAGIC):
+        return _read_workbook(path.name, data, max_rows)
+
+    if data.startswith(_UTF16_BOMS):
+        text = data.decode("utf-16")
+    else:
+        text = decode_text(path.name, data)
+    return Grid(path.name, "line", "CSV", lines=tuple(io.StringIO(text, newline="").readlines()))
+
+
+def _read_workbook(source: str, data: bytes, max_rows: int | None) -> Grid:
+    workbook = open_workbook(source, data, data_only=True)
+    sheets = []
+    try:
+        for sheet in workbook.worksheets:
+            # Some exporters write a wrong sheet size, which would cut rows short.
+            sheet.reset_dimensions()
+            rows = []
+            for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+                cells = trim_cells(tuple(_clean_xlsx_cell(cell) for cell in cells))
+                if cells:
+                    rows.append(Row(number, cells))
+                if max_rows is not None and len(rows) == max_rows:
+                    break
+            sheets.append(tuple(rows))
+    finally:
+        workbook.close()
+
+    log.debug("read %s: %d sheet(s), %s rows", source, len(sheets), [len(rows) for rows in sheets])
+    return Grid(source, "row", "XLSX", sheets=tuple(sheets))
+
+
+def _clean_xlsx_cell(value: CellValue) -> CellValue:
+    # A cell of only spaces is empty, like a cell with nothing in it.
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def _split_line(line: str, delimiter: str) -> tuple[str, ...] | None:
+    """Split one line as CSV, or return None when it is not valid CSV with that separator."""
+    try:
+        cells = next(csv.reader([line.rstrip("\r\n")], delimiter=delimiter), [])
+    except csv.Error:
+        return None
+    return tuple(cells)
+
+
+def _preamble_text(value: CellValue) -> str:
+    # A typed date is written as Norwegian statements print it, so a period split over cells reads as text.
+    if isinstance(value, datetime):
+        value = value.date()
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
+    return _header_text(value)
+
+
+def _header_text(value: CellValue) -> str:
+    return "" if value is None else str(value).strip()
