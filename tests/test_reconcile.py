@@ -1,11 +1,18 @@
+"""Reconciliation of card lines with shipments: references, amounts, dates, reasons and duplicates."""
+
 import csv
 import io
+from dataclasses import replace
 from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
 
-from bot.reconcile import group_shipments, reconcile, split_amount
+from bot.i18n import Translator
+from bot.matching import reasons
+from bot.matching.results import CARD_ITEM, DUPLICATE, MATCHED, NOT_EXPECTED, REFUNDED, UNMATCHED
+from bot.matching.shipments import build_shipments
+from bot.reconcile import reconcile
 from bot.records import CardCharge, ReportItem
 
 
@@ -28,6 +35,9 @@ def report(text: str) -> list[ReportItem]:
             payment_reference=row["Payment Reference ID"] or None,
             payment_date=datetime.strptime(row["Payment Date"], "%m/%d/%Y").date() if row["Payment Date"] else None,
             payment_instrument=row.get("Payment Instrument Type") or None,
+            payment_amount=Decimal(row["Payment Amount"]) if row.get("Payment Amount") else None,
+            order_status=row.get("Order Status") or None,
+            asin=row.get("ASIN") or None,
         ))
     return items
 
@@ -60,7 +70,7 @@ Order Date,Order ID,Currency,Title,Item Quantity,Item Net Total,Payment Referenc
 03/04/2026,302-2222222-2222222,NOK,Kaffefilter nr. 4,6,89.40,PAY-B1,03/04/2026
 """)
 
-    shipments = group_shipments(items)
+    shipments = build_shipments(items)
 
     assert [(s.order_id, s.payment_reference) for s in shipments] == [
         ("302-1111111-1111111", "PAY-A1"),
@@ -79,7 +89,7 @@ Order Date,Order ID,Currency,Title,Item Quantity,Item Net Total,Payment Referenc
 03/09/2026,302-3333333-3333333,NOK,Post-it lapper 76x76,12,238.80,,
 """)
 
-    shipments = group_shipments(items)
+    shipments = build_shipments(items)
 
     assert shipments[0].charged_on == date(2026, 3, 9)
     assert shipments[0].payment_reference is None
@@ -99,7 +109,7 @@ Dato;Beskrivelse;Beløp;Valutabeløp;Valuta
     result = reconcile(items, charges)
 
     assert len(result.matches) == 1
-    assert result.matches[0].shipment.order_id == "304-5555555-5555555"
+    assert result.matches[0].shipments[0].order_id == "304-5555555-5555555"
     assert sum(amount for _, amount in result.matches[0].item_amounts) == Decimal("2366.54")
     assert result.unmatched_charges == ()
     assert result.unmatched_shipments == ()
@@ -153,7 +163,7 @@ Dato;Beskrivelse;Beløp;Valutabeløp;Valuta
 
     result = reconcile(items, charges)
 
-    pairs = {m.charge.date: m.shipment.order_id for m in result.matches}
+    pairs = {m.charge.date: m.shipments[0].order_id for m in result.matches}
     assert pairs[date(2026, 3, 3)] == "302-7777777-0000001"
     assert pairs[date(2026, 3, 10)] == "302-7777777-0000002"
 
@@ -174,7 +184,7 @@ Dato;Beskrivelse;Beløp;Valutabeløp;Valuta
 
     result = reconcile(items, charges)
 
-    pairs = {m.charge.date: m.shipment.order_id for m in result.matches}
+    pairs = {m.charge.date: m.shipments[0].order_id for m in result.matches}
     assert pairs == {
         date(2026, 3, 5): "302-8888888-0000001",
         date(2026, 3, 9): "302-8888888-0000002",
@@ -196,7 +206,7 @@ Dato;Beskrivelse;Beløp;Valutabeløp;Valuta
 
     result = reconcile(items, charges)
 
-    assert [m.shipment.order_id for m in result.matches] == ["302-8888888-0000004"]
+    assert [m.shipments[0].order_id for m in result.matches] == ["302-8888888-0000004"]
     assert [s.order_id for s in result.unmatched_shipments] == ["302-8888888-0000003"]
 
 
@@ -241,8 +251,9 @@ Dato;Beskrivelse;Beløp;Valutabeløp;Valuta
     assert len(result.matches) == 1
     assert [c.description for c in result.other_charges] == ["CIRCLE K LILLESTROM"]
     assert [c.amount for c in result.unmatched_charges] == [Decimal("1050.00")]
-    assert all(c.amount > 0 for c in result.unmatched_charges + result.other_charges)
-    assert [c.amount for c in result.refunds] == [Decimal("-316.00")]
+    assert [r.charge.amount for r in result.refund_matches] == [Decimal("-316.00")]
+    assert result.refunds == ()
+    assert [note.outcome for note in result.charge_notes] == [MATCHED, CARD_ITEM, REFUNDED, UNMATCHED]
 
 
 def test_invoice_shipment_not_matched_to_card():
@@ -280,55 +291,310 @@ Dato;Beskrivelse;Beløp;Valutabeløp;Valuta
     assert result.unmatched_shipments[0].total == Decimal("790.00")
 
 
-def items_with_totals(*totals: str) -> list[ReportItem]:
-    return [
-        ReportItem("orders.csv", line, "302-0000000-0000000", date(2026, 3, 1), "NOK",
-                   f"Item {line}", 1, Decimal(total), Decimal(total))
-        for line, total in enumerate(totals, start=2)
-    ]
+HEADER = "Order Date,Order ID,Currency,Title,Item Quantity,Item Net Total,Payment Reference ID,Payment Date"
+CARD_HEADER = "Dato;Beskrivelse;Beløp;Valutabeløp;Valuta"
 
 
-@pytest.mark.parametrize(("amount", "totals"), [
-    ("100.00", ("10.00", "10.00", "10.00")),
-    ("0.01", ("5.00", "5.00")),
-    ("2366.54", ("79.98", "119.99")),
-    ("1000.00", ("0.01", "333.33", "333.33", "333.33")),
-    ("99.99", ("1.00",) * 7),
+def note_of(result, charge):
+    (note,) = [note for note in result.charge_notes if note.charge is charge]
+    return note
+
+
+def test_every_line_and_shipment_noted():
+    items = report(f"""\
+{HEADER},Payment Instrument Type
+03/02/2026,302-1000000-0000001,NOK,Toner,1,899.00,PAY-1,03/02/2026,Visa
+03/02/2026,302-1000000-0000002,NOK,Papir,1,349.00,PAY-2,03/02/2026,Visa
+03/02/2026,302-1000000-0000003,NOK,Prime,1,69.00,PAY-3,03/02/2026,Pay by Invoice
+""")
+    charges = statement(f"""\
+{CARD_HEADER}
+03.03.2026;AMAZON BUSINESS EU;899,00;;
+04.03.2026;AMAZON BUSINESS EU;123,00;;
+05.03.2026;REMA 1000;212,00;;
+""")
+
+    result = reconcile(items, charges)
+
+    assert [note.charge for note in result.charge_notes] == charges
+    assert [note.outcome for note in result.charge_notes] == [MATCHED, UNMATCHED, CARD_ITEM]
+    assert {note.shipment.order_id: note.outcome for note in result.shipment_notes} == {
+        "302-1000000-0000001": MATCHED, "302-1000000-0000002": UNMATCHED, "302-1000000-0000003": NOT_EXPECTED}
+    assert result.charge_notes[1].reason == reasons.reason(reasons.NO_SHIPMENT, amount="123.00", currency="NOK",
+                                                           first=date(2026, 2, 26), last=date(2026, 3, 6))
+    invoice = [note for note in result.shipment_notes if note.outcome == NOT_EXPECTED][0]
+    assert invoice.reason.params == {"instrument": "Pay by Invoice"}
+
+
+def test_payment_reference_on_line_matches_outside_window():
+    items = report(f"""\
+{HEADER}
+03/02/2026,302-2000000-0000001,NOK,Skrivebordslampe,1,499.00,U38ZM1195,03/02/2026
+03/02/2026,302-2000000-0000002,NOK,Skrivebordslampe,1,499.00,K77QA2201,03/02/2026
+""")
+    charges = statement(f"""\
+{CARD_HEADER}
+20.03.2026;AMZN Mktp DE*K77QA2201;499,00;;
+""")
+
+    result = reconcile(items, charges)
+
+    assert [m.shipments[0].order_id for m in result.matches] == ["302-2000000-0000002"]
+    assert result.matches[0].reason.template == reasons.BY_REFERENCE
+    assert [s.order_id for s in result.unmatched_shipments] == ["302-2000000-0000001"]
+
+
+def test_payment_reference_with_wrong_amount_left_open():
+    items = report(f"""\
+{HEADER}
+03/02/2026,302-2000000-0000003,NOK,Headset,1,799.00,K77QA2202,03/02/2026
+""")
+    charges = statement(f"""\
+{CARD_HEADER}
+03.03.2026;AMZN Mktp DE*K77QA2202;899,00;;
+""")
+
+    result = reconcile(items, charges)
+
+    assert result.matches == ()
+    assert result.charge_notes[0].reason.template == reasons.REFERENCE_MISMATCH
+    assert result.charge_notes[0].reason.params["total"] == "799.00"
+
+
+def test_sepa_line_matched_by_order_id():
+    # The direct debit pays two of the order's three rows, which carry no payment reference.
+    items = report(f"""\
+{HEADER}
+03/02/2026,305-7892042-7991539,NOK,Kabel A,1,100.00,,
+03/02/2026,305-7892042-7991539,NOK,Kabel B,1,250.00,,
+03/02/2026,305-7892042-7991539,NOK,Kabel C,1,400.00,,
+""")
+    charges = statement(f"""\
+{CARD_HEADER}
+25.03.2026;AMAZON PAYMENTS EUROPE S.C.A. 305-7892042-7991539 AMZN Mkt DE;500,00;;
+""")
+
+    result = reconcile(items, charges)
+
+    (match,) = result.matches
+    assert match.reason.template == reasons.BY_ORDER_ID
+    assert sorted(item.title for item, _ in match.item_amounts) == ["Kabel A", "Kabel C"]
+    assert [item.title for shipment in result.unmatched_shipments for item in shipment.items] == ["Kabel B"]
+
+
+def test_named_order_not_received_left_open():
+    charges = statement(f"""\
+{CARD_HEADER}
+25.03.2026;AMAZON BUSINESS EU SARL 305-0682748-5941962 AMZNBusiness;500,00;;
+""")
+
+    result = reconcile([], charges)
+
+    assert result.charge_notes[0].reason == reasons.reason(reasons.ORDER_UNKNOWN, order_id="305-0682748-5941962")
+
+
+def test_equal_lines_for_different_orders_ambiguous():
+    items = report(f"""\
+{HEADER}
+03/02/2026,302-3000000-0000001,NOK,Toner HP 305A,1,899.00,PAY-A,03/02/2026
+03/02/2026,302-3000000-0000002,NOK,Blekk Canon PG-545,1,899.00,PAY-B,03/02/2026
+""")
+    charges = statement(f"""\
+{CARD_HEADER}
+03.03.2026;AMAZON BUSINESS EU;899,00;;
+03.03.2026;AMAZON BUSINESS EU;899,00;;
+""")
+
+    result = reconcile(items, charges)
+
+    assert result.matches == ()
+    assert [note.reason.template for note in result.charge_notes] == [reasons.AMBIGUOUS_CHARGE] * 2
+    assert [note.reason.template for note in result.shipment_notes] == [reasons.AMBIGUOUS_SHIPMENT] * 2
+
+
+def test_interchangeable_shipments_matched():
+    # Same product, same amount, same requester: which line pays which changes no booking.
+    items = report(f"""\
+{HEADER},ASIN
+03/02/2026,302-3000000-0000003,NOK,Nespresso kapsler,1,459.00,PAY-C,03/02/2026,B00KAPSEL
+03/02/2026,302-3000000-0000004,NOK,Nespresso kapsler,1,459.00,PAY-D,03/02/2026,B00KAPSEL
+""")
+    charges = statement(f"""\
+{CARD_HEADER}
+03.03.2026;AMAZON BUSINESS EU;459,00;;
+03.03.2026;AMAZON BUSINESS EU;459,00;;
+""")
+
+    result = reconcile(items, charges)
+
+    assert len(result.matches) == 2
+    assert {m.shipments[0].order_id for m in result.matches} == {"302-3000000-0000003", "302-3000000-0000004"}
+
+
+def test_line_equally_near_two_shipments_ambiguous():
+    items = report(f"""\
+{HEADER}
+03/02/2026,302-3000000-0000005,NOK,Toner HP 305A,1,899.00,PAY-E,03/02/2026
+03/06/2026,302-3000000-0000006,NOK,Blekk Canon PG-545,1,899.00,PAY-F,03/06/2026
+""")
+    charges = statement(f"""\
+{CARD_HEADER}
+04.03.2026;AMAZON BUSINESS EU;899,00;;
+""")
+
+    result = reconcile(items, charges)
+
+    assert result.matches == ()
+    assert result.charge_notes[0].reason == reasons.reason(reasons.AMBIGUOUS_CHARGE, count=2)
+
+
+def test_outbid_line_says_taken():
+    items = report(f"""\
+{HEADER}
+03/02/2026,302-3000000-0000007,NOK,Toner HP 305A,1,899.00,PAY-G,03/02/2026
+""")
+    charges = statement(f"""\
+{CARD_HEADER}
+02.03.2026;AMAZON BUSINESS EU;899,00;;
+07.03.2026;AMAZON BUSINESS EU;899,00;;
+""")
+
+    result = reconcile(items, charges)
+
+    assert [m.charge.date for m in result.matches] == [date(2026, 3, 2)]
+    assert result.charge_notes[1].reason.template == reasons.TAKEN
+
+
+def test_payment_amount_preferred_over_item_totals():
+    # The items lack 49 kr shipping; the report's Payment Amount is what Amazon charged.
+    items = report(f"""\
+{HEADER},Payment Amount
+03/02/2026,302-4000000-0000001,NOK,Kaffetrakter,1,300.00,PAY-H,03/02/2026,449.00
+03/02/2026,302-4000000-0000001,NOK,Kaffefilter,1,100.00,PAY-H,03/02/2026,449.00
+""")
+    charges = statement(f"""\
+{CARD_HEADER}
+03.03.2026;AMAZON BUSINESS EU;449,00;;
+""")
+
+    result = reconcile(items, charges)
+
+    (match,) = result.matches
+    assert [amount for _, amount in match.item_amounts] == [Decimal("336.75"), Decimal("112.25")]
+
+
+def test_report_and_invoice_counted_once():
+    rows = report(f"""\
+{HEADER}
+03/02/2026,302-5000000-0000001,NOK,Dell P2723DE,1,4390.00,PAY-I,03/02/2026
+""")
+    invoice = [replace(rows[0], source="invoice.pdf", line=1, invoice_number="DE60GTQMP053RU"),
+               replace(rows[0], source="invoice.pdf", line=2, title="Versandkosten", net_total=Decimal("49.00"),
+                       unit_price=Decimal("49.00"))]
+    charges = statement(f"""\
+{CARD_HEADER}
+03.03.2026;AMAZON BUSINESS EU;4 390,00;;
+""")
+
+    result = reconcile(rows + invoice, charges)
+
+    (match,) = result.matches
+    assert [item.source for item, _ in match.item_amounts] == ["orders.csv"]
+    assert [item.source for shipment in result.duplicates for item in shipment.items] == ["invoice.pdf"] * 2
+    duplicate = [note for note in result.shipment_notes if note.outcome == DUPLICATE][0]
+    assert duplicate.reason == reasons.reason(reasons.DUPLICATE, source="orders.csv")
+
+
+def test_shipment_matched_before_is_duplicate():
+    rows = report(f"""\
+{HEADER}
+03/02/2026,302-5000000-0000002,NOK,Versandkosten,1,49.00,PAY-J,03/02/2026
+""")
+    earlier = [replace(rows[0], source="orders.csv", title="Dell P2723DE", net_total=Decimal("4390.00"))]
+    charges = statement(f"""\
+{CARD_HEADER}
+03.03.2026;AMAZON BUSINESS EU;49,00;;
+""")
+
+    result = reconcile(rows, charges, earlier=earlier)
+
+    assert result.matches == ()
+    assert [shipment.items for shipment in result.duplicates] == [(rows[0],)]
+    assert result.charge_notes[0].outcome == UNMATCHED
+
+
+def test_canceled_order_expects_no_line():
+    items = report(f"""\
+{HEADER},Order Status
+03/02/2026,302-6000000-0000001,NOK,Stol,1,1990.00,,,Canceled
+""")
+
+    result = reconcile(items, [])
+
+    assert result.unmatched_shipments == ()
+    assert result.shipment_notes[0].outcome == NOT_EXPECTED
+    assert result.shipment_notes[0].reason.template == reasons.CANCELED
+
+
+@pytest.mark.parametrize(("paid", "template"), [
+    ("03/29/2026", reasons.AFTER_STATEMENT),
+    ("03/02/2026", reasons.BEFORE_STATEMENT),
+    ("03/15/2026", reasons.NO_CARD_LINE),
 ])
-def test_split_amount_sums_exactly(amount, totals):
-    items = items_with_totals(*totals)
+def test_open_shipment_reason_by_period(paid, template):
+    items = report(f"""\
+{HEADER}
+{paid},302-6000000-0000002,NOK,Stol,1,1990.00,PAY-K,{paid}
+""")
 
-    split = split_amount(Decimal(amount), items)
+    result = reconcile(items, [], period=(date(2026, 3, 1), date(2026, 3, 31)))
 
-    amounts = [share for _, share in split]
-    assert sum(amounts) == Decimal(amount)
-    assert all(share == share.quantize(Decimal("0.01")) for share in amounts)
-    assert [item for item, _ in split] == items
-
-
-def test_split_amount_three_equal_items():
-    split = split_amount(Decimal("100.00"), items_with_totals("10.00", "10.00", "10.00"))
-
-    amounts = sorted(share for _, share in split)
-    assert amounts == [Decimal("33.33"), Decimal("33.33"), Decimal("33.34")]
+    assert result.shipment_notes[0].reason.template == template
 
 
-def test_split_amount_one_cent_over_two():
-    split = split_amount(Decimal("0.01"), items_with_totals("5.00", "5.00"))
+def test_pending_order_not_charged_yet():
+    items = report(f"""\
+{HEADER},Order Status
+03/15/2026,302-6000000-0000003,NOK,Stol,1,1990.00,,,Pending fulfillment
+""")
 
-    amounts = sorted(share for _, share in split)
-    assert amounts == [Decimal("0.00"), Decimal("0.01")]
+    result = reconcile(items, [], period=(date(2026, 3, 1), date(2026, 3, 31)))
 
-
-def test_split_amount_proportional():
-    split = split_amount(Decimal("1200.00"), items_with_totals("300.00", "100.00"))
-
-    assert [share for _, share in split] == [Decimal("900.00"), Decimal("300.00")]
+    assert result.shipment_notes[0].reason == reasons.reason(reasons.PENDING, status="Pending fulfillment")
 
 
-def test_split_amount_zero_total_shipment():
-    split = split_amount(Decimal("59.00"), items_with_totals("0.00", "0.00"))
+def test_no_statement_yet():
+    items = report(f"""\
+{HEADER}
+03/15/2026,302-6000000-0000004,NOK,Stol,1,1990.00,PAY-L,03/15/2026
+""")
 
-    amounts = [share for _, share in split]
-    assert sum(amounts) == Decimal("59.00")
-    assert sorted(amounts) == [Decimal("29.50"), Decimal("29.50")]
+    result = reconcile(items, [])
+
+    assert result.shipment_notes[0].reason.template == reasons.NO_STATEMENT
+
+
+def test_zero_line_left_open():
+    charges = statement(f"""\
+{CARD_HEADER}
+03.03.2026;AMAZON BUSINESS EU;0,00;;
+""")
+
+    result = reconcile([], charges)
+
+    assert result.charge_notes[0].reason.template == reasons.ZERO_AMOUNT
+
+
+def test_reason_described_in_norwegian():
+    note = reasons.reason(reasons.NO_SHIPMENT, amount=Decimal("1234.50"), currency="EUR",
+                          first=date(2026, 3, 1), last=date(2026, 3, 9))
+
+    text = reasons.describe(note, Translator("nb"))
+
+    assert text == "ingen forsendelse på 1\xa0234,50 EUR betalt mellom 01.03.2026 og 09.03.2026"
+
+
+def test_reason_params_exact_strings():
+    note = reasons.reason(reasons.BY_AMOUNT, amount=Decimal("2366.54"), currency="EUR", date=date(2026, 3, 11))
+
+    assert note.params == {"amount": "2366.54", "currency": "EUR", "date": "2026-03-11"}
