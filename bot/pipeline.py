@@ -31,10 +31,11 @@ from bot.mail.senders import sender_allowed
 from bot.masterdata import MasterData
 from bot.policy import Decision, route
 from bot.ports import Asker, QuestionRequest, VoucherPoster
-from bot.reconcile import Reconciliation, reconcile
+from bot.linking import Work, reconcile_open_work
+from bot.reconcile import Reconciliation
 from bot.nlp.versions import ModelVersions
 from bot.rates import approximate_nok
-from bot.records import BOT_ACTOR, Allocation, ReportItem, Statement, Suggestion
+from bot.records import BOT_ACTOR, Allocation, Reason, ReportItem, Statement, Suggestion
 from bot.store import queries
 from bot.store.database import Store
 from bot.store.repository import (
@@ -45,7 +46,6 @@ from bot.store.repository import (
     add_report_items,
     audit,
     decide,
-    link_item_to_charge,
     save_suggestions,
     set_item_state,
 )
@@ -59,6 +59,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
+
+# Why a refund is booked without asking anyone.
+LIKE_ORIGINAL = N_("booked like the item this refund pays back")
 
 
 @dataclass(frozen=True)
@@ -307,35 +310,30 @@ class Pipeline:
     # -- processing ---------------------------------------------------------
 
     def process(self, report: RunReport | None = None) -> RunReport:
-        """Reconcile open items with open charges, suggest, route, and send the questions."""
+        """Reconcile open items with open card lines, then suggest, route and send the questions.
+
+        The items that reconciliation links or creates (see ``bot.linking``)
+        are classified and routed one by one, except refunds of items with an
+        approved decision, which are booked like those items.
+        """
         report = report or RunReport()
         questions: list[QuestionRequest] = []
 
         with self.store.session() as session:
-            items = queries.open_items(session)
-            charges = queries.open_charges(session)
-            result = reconcile([item for _, item in items], [charge for _, charge in charges])
-            report.reconciliation = result
-            # Reconciliation returns the very objects it was given, so object identity maps them back to rows.
-            item_ids = {id(item): item_id for item_id, item in items}
-            charge_ids = {id(charge): charge_id for charge_id, charge in charges}
-
-            total = sum(len(match.item_amounts) for match in result.matches)
-            done = 0
-            for match in result.matches:
-                charge_id = charge_ids[id(match.charge)]
-                for item, amount in match.item_amounts:
-                    item_id = item_ids[id(item)]
-                    link_item_to_charge(session, item_id, charge_id, amount)
-                    outcome = self._classify_and_route(session, item_id, item, match.charge.date, amount)
-                    report.outcomes.append(outcome)
-                    if outcome.decision.action != "book":
-                        kind = "approval" if outcome.decision.action == "approve" else "question"
-                        questions.append(QuestionRequest(item_id, item, amount, kind, outcome.decision.person or "",
-                                                         outcome.suggestions, outcome.decision.reason,
-                                                         question_id=outcome.question_id))
-                    done += 1
-                    self.progress("classify", done, total)
+            report.reconciliation, work = reconcile_open_work(session, self.master)
+            for done, entry in enumerate(work, start=1):
+                if entry.like:
+                    outcome = self._book_like_original(session, entry)
+                else:
+                    outcome = self._classify_and_route(session, entry.item_id, entry.item, entry.charged_on,
+                                                       entry.amount_nok)
+                report.outcomes.append(outcome)
+                if outcome.decision.action != "book":
+                    kind = "approval" if outcome.decision.action == "approve" else "question"
+                    questions.append(QuestionRequest(entry.item_id, entry.item, entry.amount_nok, kind,
+                                                     outcome.decision.person or "", outcome.suggestions,
+                                                     outcome.decision.reason, question_id=outcome.question_id))
+                self.progress("classify", done, len(work))
 
         # Sent after the commit, so the asker finds the questions stored. An asker
         # that fails leaves them stored as unsent, and the Slack asker sends them later.
@@ -376,6 +374,18 @@ class Pipeline:
                     "suggestions": [{"allocation": s.allocation.label(), "confidence": round(s.confidence, 4)}
                                     for s in suggestions]})
         return ItemOutcome(item_id, item, charged_on, amount, suggestions, decision, question_id)
+
+    def _book_like_original(self, session, entry: Work) -> ItemOutcome:
+        """Book a refund with the approved allocation of the item it pays back, scaled to the refund."""
+        decide(session, entry.item_id, list(entry.like), decided_by=BOT_ACTOR, source="auto")
+        reason = Reason(LIKE_ORIGINAL)
+        suggestions = tuple(Suggestion(allocation, 1.0, (reason,), source="memory") for allocation, _ in entry.like)
+        audit(session, actor=BOT_ACTOR, action="refund_allocated", subject_type="item", subject_id=str(entry.item_id),
+              data={"amount_nok": str(entry.amount_nok), "refund_of": entry.refund_of,
+                    "lines": [{"allocation": allocation.label(), "amount_nok": str(amount)}
+                              for allocation, amount in entry.like]})
+        return ItemOutcome(entry.item_id, entry.item, entry.charged_on, entry.amount_nok, suggestions,
+                           Decision("book", None, LIKE_ORIGINAL))
 
     def _add_document(self, session, path: Path, kind: str, **origin):
         try:

@@ -25,7 +25,10 @@ MONEY = ExactDecimal(18, 2)
 RATE = ExactDecimal(18, 8)
 
 DOCUMENT_KINDS = ("order_report", "statement", "email")
-ITEM_STATES = ("new", "suggested", "asked", "awaiting_approval", "decided", "posted")
+ITEM_STATES = ("new", "suggested", "asked", "awaiting_approval", "decided", "posted", "duplicate")
+# Where an item comes from: a row of an Amazon report or invoice, a card line
+# of another merchant (booked as one item), or a credit that pays an earlier item back.
+ITEM_ORIGINS = ("amazon", "card", "refund")
 ALLOCATION_SOURCES = ("auto", "human", "rule", "history")
 ALLOCATION_STATUSES = ("approved", "pending_approval", "rejected")
 TRAINING_SOURCES = ("history", "human")
@@ -186,10 +189,19 @@ class CardTransaction(StoreModel, table=True):
     original_amount: Decimal | None = Field(default=None, sa_type=MONEY)
     original_currency: str | None = None
     rate: Decimal | None = Field(default=None, sa_type=RATE)
+    booked_on: dt.date | None = None
+    card: str | None = None
     fingerprint: str = Field(unique=True)
 
 
 class AmazonOrder(StoreModel, table=True):
+    """An Amazon order, or the stand-in order of a card line from another merchant.
+
+    A stand-in order has the order id ``card-<card transaction id>``, so
+    that every item has an order. The order-level amounts are in
+    ``currency``, from the latest report that gives them.
+    """
+
     __tablename__ = "amazon_order"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -198,6 +210,11 @@ class AmazonOrder(StoreModel, table=True):
     currency: str
     requester_email: str | None = None
     po_number: str | None = None
+    shipping: Decimal | None = Field(default=None, sa_type=MONEY)
+    promotion: Decimal | None = Field(default=None, sa_type=MONEY)
+    tax: Decimal | None = Field(default=None, sa_type=MONEY)
+    net_total: Decimal | None = Field(default=None, sa_type=MONEY)
+    status: str | None = None
 
     items: list["AmazonItem"] = Relationship(back_populates="order")
 
@@ -210,13 +227,18 @@ class AmazonItem(StoreModel, table=True):
     by reconciliation, and every decision splits exactly this amount.
     ``item_key`` is the order id, ASIN and the occurrence number of that
     pair within its report, so a report that is sent again, or overlaps an
-    earlier one, adds no item twice.
+    earlier one, adds no item twice. Items of another ``origin`` have keys
+    of their own: ``card:<transaction id>`` and
+    ``refund:<transaction id>:<item id>``. A refund item has a negative
+    ``amount_nok`` and names the item it pays back in ``refund_of_id``.
     """
 
     __tablename__ = "amazon_item"
-    __table_args__ = (_one_of("state", ITEM_STATES),)
+    __table_args__ = (_one_of("state", ITEM_STATES), _one_of("origin", ITEM_ORIGINS))
 
     id: int | None = Field(default=None, primary_key=True)
+    origin: str = "amazon"
+    refund_of_id: int | None = Field(default=None, foreign_key="amazon_item.id", index=True)
     amazon_order_id: int = Field(foreign_key="amazon_order.id", index=True)
     document_id: int = Field(foreign_key="document.id", index=True)
     item_key: str = Field(unique=True)
@@ -237,8 +259,18 @@ class AmazonItem(StoreModel, table=True):
     shipping_address: str | None = None
     payment_reference: str | None = Field(default=None, index=True)
     payment_date: dt.date | None = None
+    payment_amount: Decimal | None = Field(default=None, sa_type=MONEY)
     payment_instrument: str | None = None
     shipment_date: dt.date | None = None
+    # Parts of net_total where the report gives them per item; vat_rate is in percent.
+    subtotal: Decimal | None = Field(default=None, sa_type=MONEY)
+    shipping: Decimal | None = Field(default=None, sa_type=MONEY)
+    promotion: Decimal | None = Field(default=None, sa_type=MONEY)
+    vat_rate: Decimal | None = Field(default=None, sa_type=ExactDecimal(5, 2))
+    invoice_number: str | None = None
+    # What the report says was refunded for the row, positive, and when.
+    refund_amount: Decimal | None = Field(default=None, sa_type=MONEY)
+    refund_date: dt.date | None = None
     requester_email: str | None = Field(default=None, index=True)
     custom_fields: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
     state: str = Field(default="new", index=True)

@@ -45,17 +45,21 @@ from bot.store.upsert import dialect_insert
 
 __all__ = [
     "AlreadyDecided",
+    "AlreadyLinked",
     "AlreadyPosted",
     "DuplicateDocument",
     "NotFound",
     "SplitSumMismatch",
     "add_card_charges",
+    "add_card_item",
     "add_document",
     "add_question",
+    "add_refund_item",
     "add_report_items",
     "audit",
     "decide",
     "link_item_to_charge",
+    "mark_duplicate",
     "record_posting",
     "reject",
     "save_suggestions",
@@ -118,6 +122,14 @@ class AlreadyPosted(Exception):
         self.posted_at = posted_at
 
 
+class AlreadyLinked(Exception):
+    """The card line has an item of its own, or pays back this item, already."""
+
+    def __init__(self, transaction_id: int) -> None:
+        super().__init__(f"card transaction {transaction_id} is linked to such an item already")
+        self.transaction_id = transaction_id
+
+
 class NotFound(LookupError):
     """No row has the id that was given."""
 
@@ -168,27 +180,49 @@ def add_document(
 def add_report_items(
     session: Session, document: Document, items: Sequence[ReportItem]
 ) -> tuple[list[AmazonItem], int]:
-    """Store the items of an order report and return the new rows and the number skipped as stored before.
+    """Store the items of an order report or invoice and return the new rows and the number skipped as stored before.
 
-    An item counts as stored before when an earlier report had an item with
-    the same order id and ASIN at the same occurrence number, so overlapping
-    reports add each item once. The payment reference is left out of that
-    key, because a report exported before Amazon charged a shipment has none.
-    A later report fills it in on the stored item while the item is still new.
+    An item counts as stored before in two cases. An earlier document had an
+    item with the same order id and ASIN at the same occurrence number, so
+    overlapping reports add each item once. The payment reference is left
+    out of that key, because a report exported before Amazon charged a
+    shipment has none. Or an earlier document had as many items with the
+    same order, payment reference and ASIN, so an invoice and a report of
+    the same shipment add each item once. A skipped item fills in what the
+    stored one lacks: the payment columns while the item is still new, and
+    the refund columns at any time. Order-level amounts and the order
+    status are updated from the latest document that gives them.
     """
     order_row_ids: dict[str, int] = {}
+    for item in items:
+        if item.order_id not in order_row_ids:
+            order_row_ids[item.order_id] = _order_row_id(session, item)
+    earlier_rows = _charged_rows_elsewhere(session, list(order_row_ids.values()), document.id)
+    charged_rows: Counter[tuple[int, str, str | None]] = Counter()
     stored: list[AmazonItem] = []
 
     for item, item_key in zip(items, occurrence_keys(items)):
-        if item.order_id not in order_row_ids:
-            order_row_ids[item.order_id] = _order_row_id(session, item)
+        order_row_id = order_row_ids[item.order_id]
+        if item.payment_reference:
+            charge_row = (order_row_id, item.payment_reference, item.asin)
+            charged_rows[charge_row] += 1
+            earlier = earlier_rows.get(charge_row, [])
+            if len(earlier) >= charged_rows[charge_row]:
+                _fill_later_columns(session, earlier[charged_rows[charge_row] - 1], item)
+                continue
 
-        row = _insert_unless_taken(session, _item_row(item, document, order_row_ids[item.order_id], item_key),
-                                   "item_key")
+        row = _insert_unless_taken(session, _item_row(item, document, order_row_id, item_key), "item_key")
+        if row is None:
+            taken = session.exec(select(AmazonItem).where(AmazonItem.item_key == item_key)).one()
+            if item.payment_reference and taken.payment_reference not in (None, item.payment_reference):
+                # Another shipment of the same order and ASIN took the occurrence key first.
+                row = _insert_unless_taken(
+                    session, _item_row(item, document, order_row_id, f"{item_key}:{item.payment_reference}"),
+                    "item_key")
+            if row is None:
+                _fill_later_columns(session, taken.id, item)
         if row is not None:
             stored.append(row)
-        elif item.payment_reference:
-            _fill_payment(session, item_key, item)
 
     duplicates = len(items) - len(stored)
     log.info("Document %s: stored %d report items, skipped %d stored before", document.id, len(stored), duplicates)
@@ -220,6 +254,8 @@ def add_card_charges(
             original_amount=charge.original_amount,
             original_currency=charge.original_currency,
             rate=charge.rate,
+            booked_on=charge.booked_on,
+            card=charge.card,
             fingerprint=f"{identity}|{occurrences[identity]}",
         )
         transaction = _insert_unless_taken(session, row, "fingerprint")
@@ -250,6 +286,123 @@ def link_item_to_charge(session: Session, item_id: int, transaction_id: int | No
     if result.rowcount == 0:
         raise _missing_or_decided(session, item_id)
     log.debug("Amazon item %s: linked to card transaction %s, %s NOK", item_id, transaction_id, amount_nok)
+
+
+def add_card_item(session: Session, transaction_id: int, *, requester_email: str | None) -> AmazonItem:
+    """Store a card line of another merchant as one item, linked to the line and with its NOK amount.
+
+    The item belongs to a stand-in order ``card-<transaction id>``, its
+    title and seller are the line's text, and its amount in its own currency is the
+    line's original amount when the statement shows one. Raises NotFound
+    for an unknown line and AlreadyLinked when the line has an item already.
+    """
+    transaction = session.get(CardTransaction, transaction_id)
+    if transaction is None:
+        raise NotFound(f"card transaction {transaction_id} not found")
+    foreign = transaction.original_amount is not None and transaction.original_currency not in (None, "NOK")
+    currency = transaction.original_currency if foreign else "NOK"
+    amount = transaction.original_amount if foreign else transaction.amount
+    email = _normalise_email(requester_email)
+
+    order = AmazonOrder(order_id=f"card-{transaction_id}", order_date=transaction.date, currency=currency,
+                        requester_email=email)
+    order_row = _insert_unless_taken(session, order, "order_id")
+    if order_row is None:
+        raise AlreadyLinked(transaction_id)
+
+    item = AmazonItem(
+        origin="card",
+        amazon_order_id=order_row.id,
+        document_id=transaction.document_id,
+        item_key=f"card:{transaction_id}",
+        line=transaction.line,
+        title=transaction.description,
+        quantity=1,
+        unit_price=amount,
+        net_total=amount,
+        currency=currency,
+        amount_nok=transaction.amount,
+        card_transaction_id=transaction_id,
+        seller=transaction.description,
+        payment_date=transaction.date,
+        requester_email=email,
+    )
+    session.add(item)
+    session.flush()
+    log.info("Card transaction %s: stored as item %s of %s NOK", transaction_id, item.id, transaction.amount)
+    return item
+
+
+def add_refund_item(session: Session, original_id: int, transaction_id: int, amount_nok: Decimal) -> AmazonItem:
+    """Store the part of a credit line that pays back one item, as an item of its own linked to the line.
+
+    ``amount_nok`` is negative. The refund item copies what the classifier
+    and the voucher read from the original (order, title, product, requester,
+    delivery address) and names it in ``refund_of_id``. Its ``net_total`` is
+    the original's net total scaled by the share of the original's NOK amount
+    that is paid back, or the whole net total, negated, when the original has
+    no NOK amount yet. Raises NotFound for an unknown item or line.
+    """
+    MONEY.check(amount_nok)
+    if amount_nok >= 0:
+        raise ValueError(f"refund of amazon item {original_id} must be negative, got {amount_nok} NOK")
+    original = session.get(AmazonItem, original_id)
+    transaction = session.get(CardTransaction, transaction_id)
+    if original is None:
+        raise NotFound(f"amazon item {original_id} not found")
+    if transaction is None:
+        raise NotFound(f"card transaction {transaction_id} not found")
+
+    if original.amount_nok:
+        net_total = (original.net_total * amount_nok / original.amount_nok).quantize(Decimal("0.01"))
+    else:
+        net_total = -original.net_total
+    item = AmazonItem(
+        origin="refund",
+        refund_of_id=original_id,
+        amazon_order_id=original.amazon_order_id,
+        document_id=transaction.document_id,
+        item_key=f"refund:{transaction_id}:{original_id}",
+        line=transaction.line,
+        title=original.title,
+        quantity=original.quantity,
+        unit_price=original.unit_price,
+        net_total=net_total,
+        currency=original.currency,
+        amount_nok=amount_nok,
+        card_transaction_id=transaction_id,
+        asin=original.asin,
+        unspsc=original.unspsc,
+        category=original.category,
+        brand=original.brand,
+        seller=original.seller,
+        shipping_address=original.shipping_address,
+        payment_date=transaction.date,
+        requester_email=original.requester_email,
+        custom_fields=dict(original.custom_fields or {}),
+    )
+    stored = _insert_unless_taken(session, item, "item_key")
+    if stored is None:
+        raise AlreadyLinked(transaction_id)
+    log.info("Card transaction %s: refund item %s pays back %s NOK of item %s", transaction_id, stored.id,
+             -amount_nok, original_id)
+    return stored
+
+
+def mark_duplicate(session: Session, item_id: int) -> None:
+    """Set a new, unlinked item to duplicate: another document reports the same shipment, which is booked once.
+
+    Raises AlreadyDecided when the item is linked to a charge or past new.
+    """
+    result = session.exec(
+        update(AmazonItem)
+        .where(col(AmazonItem.id) == item_id, AmazonItem.state == "new",
+               col(AmazonItem.card_transaction_id).is_(None))
+        .values(state="duplicate")
+    )
+    if result.rowcount == 0:
+        raise _missing_or_decided(session, item_id)
+    log.info("Amazon item %s: duplicate of a shipment stored before", item_id)
 
 
 # --- suggestions, decisions, questions and postings --------------------------
@@ -500,36 +653,79 @@ def _insert_unless_taken(session: Session, row: _Row, unique_column: str) -> _Ro
     return session.exec(statement).scalars().first()
 
 
-def _fill_payment(session: Session, item_key: str, item: ReportItem) -> None:
-    """Give a stored item the payment columns it lacked, unless it is linked to a charge already.
+def _charged_rows_elsewhere(session: Session, order_row_ids: list[int],
+                            document_id: int) -> dict[tuple[int, str, str | None], list[int]]:
+    """Return the ids of Amazon items of other documents by order row, payment reference and ASIN, oldest first."""
+    rows: dict[tuple[int, str, str | None], list[int]] = {}
+    # Chunks keep the IN list under SQLite's limit of bound parameters.
+    for start in range(0, len(order_row_ids), 500):
+        statement = (
+            select(AmazonItem.id, AmazonItem.amazon_order_id, AmazonItem.payment_reference, AmazonItem.asin)
+            .where(col(AmazonItem.amazon_order_id).in_(order_row_ids[start:start + 500]),
+                   col(AmazonItem.payment_reference).is_not(None), col(AmazonItem.document_id) != document_id,
+                   AmazonItem.origin == "amazon")
+            .order_by(col(AmazonItem.id))
+        )
+        for item_id, order_row_id, reference, asin in session.exec(statement):
+            rows.setdefault((order_row_id, reference, asin), []).append(item_id)
+    return rows
 
+
+def _fill_later_columns(session: Session, item_id: int, item: ReportItem) -> None:
+    """Give a stored item what a later document adds: payment columns and refund columns.
+
+    The payment columns are filled only while the item is new and not
+    linked to a charge, because reconciliation may have used them since.
     NOTE: when a later report splits one row over two shipments, the stored
     row keeps its first quantity and the second shipment becomes a new item.
     """
-    result = session.exec(
-        update(AmazonItem)
-        .where(col(AmazonItem.item_key) == item_key, col(AmazonItem.payment_reference).is_(None),
-               AmazonItem.state == "new", col(AmazonItem.card_transaction_id).is_(None))
-        .values(payment_reference=item.payment_reference, payment_date=item.payment_date,
-                payment_instrument=item.payment_instrument)
-    )
-    if result.rowcount:
-        log.info("Amazon item %s: payment reference %s filled in from a later report", item_key,
-                 item.payment_reference)
+    if item.payment_reference:
+        result = session.exec(
+            update(AmazonItem)
+            .where(col(AmazonItem.id) == item_id, col(AmazonItem.payment_reference).is_(None),
+                   AmazonItem.state == "new", col(AmazonItem.card_transaction_id).is_(None))
+            .values(payment_reference=item.payment_reference, payment_date=item.payment_date,
+                    payment_amount=item.payment_amount, payment_instrument=item.payment_instrument)
+        )
+        if result.rowcount:
+            log.info("Amazon item %s: payment reference %s filled in from a later report", item_id,
+                     item.payment_reference)
+
+    if item.refund_amount is not None:
+        result = session.exec(
+            update(AmazonItem)
+            .where(col(AmazonItem.id) == item_id, col(AmazonItem.refund_amount).is_(None))
+            .values(refund_amount=item.refund_amount, refund_date=item.refund_date)
+        )
+        if result.rowcount:
+            log.info("Amazon item %s: refund of %s filled in from a later report", item_id, item.refund_amount)
 
 
 def _order_row_id(session: Session, item: ReportItem) -> int:
+    """Return the row id of the item's order, storing the order first or updating its order-level columns."""
+    order_level = {
+        column: value
+        for column, value in (("shipping", item.order_shipping), ("promotion", item.order_promotion),
+                              ("tax", item.order_tax), ("net_total", item.order_net_total),
+                              ("status", item.order_status))
+        if value is not None
+    }
     order = AmazonOrder(
         order_id=item.order_id,
         order_date=item.order_date,
         currency=item.currency,
         requester_email=_normalise_email(item.account_user_email),
         po_number=item.po_number,
+        **order_level,
     )
     stored = _insert_unless_taken(session, order, "order_id")
     if stored is not None:
         return stored.id
-    return session.exec(select(AmazonOrder.id).where(AmazonOrder.order_id == item.order_id)).one()
+
+    order_row_id = session.exec(select(AmazonOrder.id).where(AmazonOrder.order_id == item.order_id)).one()
+    if order_level:
+        session.exec(update(AmazonOrder).where(col(AmazonOrder.id) == order_row_id).values(**order_level))
+    return order_row_id
 
 
 def _item_row(item: ReportItem, document: Document, order_row_id: int, item_key: str) -> AmazonItem:
@@ -552,8 +748,16 @@ def _item_row(item: ReportItem, document: Document, order_row_id: int, item_key:
         shipping_address=item.shipping_address,
         payment_reference=item.payment_reference,
         payment_date=item.payment_date,
+        payment_amount=item.payment_amount,
         payment_instrument=item.payment_instrument,
         shipment_date=item.shipment_date,
+        subtotal=item.subtotal,
+        shipping=item.shipping,
+        promotion=item.promotion,
+        vat_rate=item.vat_rate,
+        invoice_number=item.invoice_number,
+        refund_amount=item.refund_amount,
+        refund_date=item.refund_date,
         requester_email=_normalise_email(item.account_user_email),
         custom_fields=dict(item.custom_fields),
     )
