@@ -43,6 +43,12 @@ class Decision:
     reason: str = ""                   # a catalog message id saying why
 
 
+# A card line from another merchant has no known buyer unless the card holder
+# is in master data. A project guessed with less confidence than this for
+# such a line is no reason to ask the project's lead; the controllers are asked.
+UNKNOWN_BUYER_PROJECT_CONFIDENCE = 0.2
+
+
 def route(item: ReportItem, amount_nok: Decimal, top: Suggestion | None,
           master: MasterData, policy: PolicySettings, threshold: float | None = None) -> Decision:
     """Decide what happens to one item; see the module docstring.
@@ -71,7 +77,8 @@ def route(item: ReportItem, amount_nok: Decimal, top: Suggestion | None,
     if confident:
         return Decision("book", None, N_("confident suggestion"))
 
-    if top is not None and top.allocation.project in master.projects:
+    if top is not None and top.allocation.project in master.projects and (
+            requester is not None or top.confidence >= UNKNOWN_BUYER_PROJECT_CONFIDENCE):
         lead = master.projects[top.allocation.project].lead
         if requester is None or lead != requester.email:
             return Decision("ask", lead, N_("project item"))

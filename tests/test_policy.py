@@ -183,6 +183,14 @@ def test_unknown_requester_of_project_item_asks_lead():
     assert decision.person == "kari.nordmann@example.no"
 
 
+def test_unknown_requester_of_unlikely_project_asks_controllers():
+    """A line from another merchant with no known card holder and a project guessed at 2 % is not the lead's."""
+    decision = route(item(None), Decimal("312.40"), suggestion(0.02, project="P-1042"), MASTER, POLICY)
+
+    assert decision.action == "ask"
+    assert decision.person == CONTROLLERS
+
+
 def test_requester_without_manager_goes_to_controllers():
     decision = route(item("siri.dahl@example.no"), Decimal("12500.00"), suggestion(0.99), MASTER, POLICY)
 
