@@ -9,7 +9,9 @@ from typing import Sequence, TextIO
 
 from bot.i18n import N_, Translator
 from bot.masterdata import MasterData
-from bot.pipeline import ItemOutcome, RunReport
+from bot.matching.reasons import describe
+from bot.matching.results import CARD_ITEM, MATCHED, REFUNDED
+from bot.pipeline import FileSummary, ItemOutcome, RunReport
 from bot.policy import CONTROLLERS
 from bot.ports import QuestionRequest
 from bot.reconcile import Reconciliation
@@ -18,7 +20,7 @@ from connectors.file_export import exported_files
 TITLE_WIDTH = 38
 
 _STAGES = {"learn": N_("Learning from history"), "classify": N_("Classifying items"),
-           "replay": N_("Replaying history")}
+           "replay": N_("Replaying history"), "read": N_("Reading PDF pages")}
 
 _BAR_WIDTH = 30
 
@@ -156,10 +158,10 @@ def print_table(outcomes: Sequence[ItemOutcome], master: MasterData, translator:
 
 def print_run(report: RunReport, master: MasterData, translator: Translator, *, exported: Sequence[str],
               out: TextIO, asker: PrintingAsker | None = None) -> None:
-    """Print the table of processed items, the questions collected by ``asker``, and the run's totals."""
+    """Print what each file held, the table of processed items, the questions collected by ``asker``, and the totals."""
     _ = translator
-    if report.skipped_documents:
-        out.write(_("Already received, skipped: {files}", files=", ".join(report.skipped_documents)) + "\n")
+    if report.files:
+        print_files(report.files, translator, out)
     if report.outcomes:
         print_table(report.outcomes, master, translator, out)
     out.write("\n")
@@ -173,18 +175,55 @@ def print_run(report: RunReport, master: MasterData, translator: Translator, *, 
     out.write(_("Vouchers exported: {count}", count=len(exported)) + (f" ({', '.join(files)})" if files else "") + "\n")
 
 
+_KINDS = {"statement": N_("card statement"), "order_report": N_("Amazon Business order report"),
+          "amazon_invoice": N_("Amazon invoice")}
+_COUNTS = {"statement": N_("{count} card lines"), "order_report": N_("{count} items"),
+           "amazon_invoice": N_("{count} items")}
+
+
+def print_files(files: Sequence[FileSummary], translator: Translator, out: TextIO) -> None:
+    """Print a line per file: what it was recognised as, its period, its lines and totals, and what was left out."""
+    _ = translator
+    out.write(_("Files read:") + "\n")
+    for summary in files:
+        if summary.duplicate:
+            out.write("  " + _("{filename}: received before, not read again", filename=summary.filename) + "\n")
+            continue
+        parts = [summary.layout or _(_KINDS[summary.kind])]
+        if summary.first is not None and summary.last is not None:
+            parts.append(f"{_.date(summary.first)}–{_.date(summary.last)}")
+        parts.append(_(_COUNTS[summary.kind], count=summary.lines))
+        if summary.kind == "statement":
+            purchases = summary.totals.get("NOK", Decimal(0)) - summary.credits
+            parts.append(_("purchases {amount}", amount=_.money(purchases)))
+            if summary.credits:
+                parts.append(_("credits {amount}", amount=_.money(summary.credits)))
+        else:
+            amounts = [_.money(total, currency) for currency, total in sorted(summary.totals.items())]
+            parts.append(_("total {amounts}", amounts=", ".join(amounts)))
+        if summary.stated_total is not None:
+            parts.append(_("printed sum {amount} agrees with the lines", amount=_.money(summary.stated_total)))
+        if summary.pending:
+            parts.append(_("{count} reserved lines left out until booked", count=summary.pending))
+        if summary.skipped:
+            parts.append(_("{count} balance or payment lines left out", count=summary.skipped))
+        out.write(f"  {summary.filename}: " + "; ".join(parts) + "\n")
+    out.write("\n")
+
+
 LISTED_OPEN_LINES = 10  # enough to act on; the rest are counted
 
 
 def print_open_lines(reconciliation: Reconciliation, translator: Translator, out: TextIO) -> None:
-    """List the Amazon card lines and shipments that reconciliation could not pair, for the controller."""
+    """List the card lines and shipments that reconciliation left open, each with its reason."""
     _ = translator
-    charges = [f"{_.date(c.date)}  {c.description}  {_.money(c.amount)}" for c in reconciliation.unmatched_charges]
-    shipments = [
-        f"{_.date(s.charged_on)}  {s.order_id}  {_.money(s.total, s.currency)}"
-        for s in reconciliation.unmatched_shipments
-    ]
-    for heading, lines in ((_("Amazon card lines still without items"), charges),
+    charges = [f"{_.date(note.charge.date)}  {note.charge.description}  {_.money(note.charge.amount)}: "
+               f"{describe(note.reason, translator)}"
+               for note in reconciliation.open_charge_notes()]
+    shipments = [f"{_.date(note.shipment.charged_on)}  {note.shipment.order_id}  "
+                 f"{_.money(note.shipment.total, note.shipment.currency)}: {describe(note.reason, translator)}"
+                 for note in reconciliation.open_shipment_notes()]
+    for heading, lines in ((_("Card lines still without items"), charges),
                            (_("Shipments still without a card line"), shipments)):
         if not lines:
             continue
@@ -214,11 +253,13 @@ def summary_rows(report: RunReport, translator: Translator) -> list[tuple[str, s
     if report.reconciliation is not None:
         # These count everything still open in the store, not only this run's documents.
         rec = report.reconciliation
-        rows.append((_("Amazon card lines still without items"), str(len(rec.unmatched_charges))))
-        rows.append((_("Shipments still without a card line"), str(len(rec.unmatched_shipments))))
-        rows.append((_("Other card lines (not Amazon), not handled"), str(len(rec.other_charges))))
-        if rec.refunds:
-            rows.append((_("Amazon refunds, not handled yet"), str(len(rec.refunds))))
+        outcomes = [note.outcome for note in rec.charge_notes]
+        rows.append((_("Card lines matched to Amazon shipments"), str(outcomes.count(MATCHED))))
+        rows.append((_("Card lines from other merchants, allocated as items"), str(outcomes.count(CARD_ITEM))))
+        if outcomes.count(REFUNDED):
+            rows.append((_("Refunds matched to what they pay back"), str(outcomes.count(REFUNDED))))
+        rows.append((_("Card lines still without items"), str(len(rec.open_charge_notes()))))
+        rows.append((_("Shipments still without a card line"), str(len(rec.open_shipment_notes()))))
         if rec.not_card_shipments:
-            rows.append((_("Shipments not paid by card, not handled"), str(len(rec.not_card_shipments))))
+            rows.append((_("Shipments not paid by card, not booked"), str(len(rec.not_card_shipments))))
     return rows

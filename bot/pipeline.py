@@ -21,8 +21,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from bot.config import Settings
-from bot.documents import parse_document
+from bot.config import Settings, configured_statement_layouts
+from bot.documents import read_document
 from bot.errors import InputError
 from bot.i18n import N_
 from bot.history import read_labeled_history
@@ -79,13 +79,16 @@ class ItemOutcome:
 
 @dataclass(frozen=True)
 class FileSummary:
-    """What one received file contained, for a reply to its sender.
+    """What one received file contained, for a reply to its sender and the ingest summary.
 
-    ``kind`` is "statement" or "order_report". ``first``/``last`` are the
-    earliest and latest dates in it (booking dates of card lines, order
-    dates of report rows). ``totals`` maps each currency to the sum of the
-    file's amounts (card lines in NOK, report rows in their own currency).
-    ``duplicate`` is True when the same file had been received before.
+    ``kind`` is "statement", "order_report" or "amazon_invoice".
+    ``first``/``last`` are the period a statement prints, else the earliest
+    and latest dates in the file (card line dates, order dates of report
+    rows). ``totals`` maps each currency to the sum of the file's amounts
+    (card lines in NOK, report rows in their own currency). ``duplicate``
+    is True when the same file had been received before. ``layout``,
+    ``stated_total``, ``credits``, ``pending`` and ``skipped`` come from a
+    statement; ``credits`` is the sum of its credit lines (negative).
     """
 
     filename: str
@@ -95,6 +98,11 @@ class FileSummary:
     last: date | None
     totals: dict[str, Decimal]
     duplicate: bool = False
+    layout: str = ""
+    stated_total: Decimal | None = None
+    credits: Decimal = Decimal(0)
+    pending: int = 0
+    skipped: int = 0
 
 
 @dataclass
@@ -133,6 +141,7 @@ class Pipeline:
         self.poster = poster
         self.progress = progress or (lambda stage, done, total: None)
         self.versions = ModelVersions(settings.model.dir, keep=settings.model.keep_versions)
+        self.statement_layouts = configured_statement_layouts(settings)
         self._answers_since_training = 0
 
     # -- learning -----------------------------------------------------------
@@ -269,14 +278,16 @@ class Pipeline:
     def ingest_files(self, paths: Sequence[Path], *, message_id: str | None = None,
                      sender: str | None = None) -> RunReport:
         """Parse all files first, then store them in one transaction."""
-        parsed = [(path, parse_document(path)) for path in paths]
-        for path, content in parsed:
-            _check_cents(path, content)
+        parsed = []
+        for path in paths:
+            read = read_document(path, layouts=self.statement_layouts,
+                                 progress=lambda done, total: self.progress("read", done, total))
+            _check_cents(path, read.content)
+            parsed.append((path, read.kind, read.content))
 
         report = RunReport()
         with self.store.session() as session:
-            for path, content in parsed:
-                kind = "statement" if isinstance(content, Statement) else "order_report"
+            for path, kind, content in parsed:
                 document = self._add_document(session, path, kind, message_id=message_id, sender=sender)
                 report.files.append(_summarize(path, kind, content, duplicate=document is None))
                 if document is None:
@@ -435,13 +446,19 @@ def _summarize(path: Path, kind: str, content: list[ReportItem] | Statement, *, 
     if isinstance(content, Statement):
         dates = [charge.date for charge in content.charges]
         totals["NOK"] = sum((charge.amount for charge in content.charges), Decimal(0))
-        lines = len(content.charges)
-    else:
-        dates = [item.order_date for item in content]
-        for item in content:
-            totals[item.currency] = totals.get(item.currency, Decimal(0)) + item.net_total + (item.item_tax or 0)
-        lines = len(content)
-    return FileSummary(path.name, kind, lines, min(dates, default=None), max(dates, default=None), totals, duplicate)
+        return FileSummary(path.name, kind, len(content.charges), content.period_start or min(dates, default=None),
+                           content.period_end or max(dates, default=None), totals, duplicate,
+                           layout=content.layout, stated_total=content.stated_total,
+                           credits=sum((charge.amount for charge in content.charges if not charge.is_purchase),
+                                       Decimal(0)),
+                           pending=content.pending, skipped=content.skipped)
+
+    # Item Net Total already contains the item's tax, as Amazon's glossary defines it.
+    dates = [item.order_date for item in content]
+    for item in content:
+        totals[item.currency] = totals.get(item.currency, Decimal(0)) + item.net_total
+    return FileSummary(path.name, kind, len(content), min(dates, default=None), max(dates, default=None), totals,
+                       duplicate)
 
 
 def _sha256(path: Path) -> str:

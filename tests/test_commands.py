@@ -53,11 +53,18 @@ def test_learn_ingest_post_audit(company):
     assert booked > 0
     assert re.search(rf"^Vouchers exported: {booked} \(vouchers-", out, re.MULTILINE)
     assert (folder / "var" / "allocbot.db").exists()
+    assert re.search(r"^  \S+\.csv: DNB Mastercard \(CSV\); 2026-11-03–2026-11-30; \d+ card lines; purchases NOK ",
+                     out, re.MULTILINE)
+    assert re.search(r"^  \S+\.pdf: DNB bedriftskort \(PDF\); .*; printed sum NOK [\d,.]+ agrees with the lines$",
+                     out, re.MULTILINE)
+    assert re.search(r"^  \S+\.csv: Amazon Business order report; .*; \d+ items; total EUR ", out, re.MULTILINE)
+    assert int(re.search(r"^Card lines matched to Amazon shipments: (\d+)$", out, re.MULTILINE).group(1)) > 100
+    assert re.search(r"^  - .*AMZN.*: no shipment of EUR [\d.]+ paid between", out, re.MULTILINE)
 
     status, out, _ = run(["--config", str(config), "ingest", str(sample.eml)])
     assert status == 0
     assert re.search(r"^Items: 0 \(NOK 0.00\)$", out, re.MULTILINE)
-    assert "Already received, skipped:" in out
+    assert re.search(r"^  \S+\.csv: received before, not read again$", out, re.MULTILINE)
     assert re.search(r"^Vouchers exported: 0$", out, re.MULTILINE)
 
     status, out, _ = run(["--config", str(config), "post"])

@@ -81,7 +81,7 @@ class CardAssembler:
 
         return ItemCard(
             question_id=question.id, kind=question.kind, item_id=item.id, title=item.title,
-            quantity=item.quantity, amount_nok=amount_nok, amount_original=item.net_total + (item.item_tax or 0),
+            quantity=item.quantity, amount_nok=amount_nok, amount_original=item.net_total,
             currency=item.currency, order_date=item.order.order_date, order_id=item.order.order_id,
             requester_name=self.person_name(item.requester_email),
             delivery_place=self._place(item.shipping_address), why=self._why(session, question, allocation),
