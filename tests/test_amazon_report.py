@@ -175,6 +175,11 @@ def test_xlsx_report(tmp_path):
     sheet.append(["Order Date", "Order ID", "Currency", "Title", "Item Quantity", "Purchase PPU", "Item Net Total",
                   "Payment Identifier", "Cost Center", "GL Code"])
     sheet.append(["11/03/2026", "302-1725553-0374723", "EUR", "Logitech MX Keys", 2, 99.95, 199.9, '="4821"', 400, 6551])
+    # openpyxl stores text that starts with "=" as a formula without a cached
+    # result, which reads as an empty cell. Excel would store the result
+    # "4821", which openpyxl cannot, so the cell is written as text, the way
+    # a script that converts the CSV report to XLSX keeps it.
+    sheet["H2"].data_type = "s"
     workbook.save(path)
 
     item = parse_order_report(path)[0]

@@ -37,8 +37,7 @@ from bot.documents.amazon_items import LABEL_COLUMNS, ReportContext, custom_fiel
 from bot.documents.amazon_totals import ITEM_QUANTITY_COLUMNS, missing_total_columns
 from bot.documents.report_dates import DateOrder, detect_date_order
 from bot.documents.report_numbers import NumberFormat, detect_number_format
-from bot.documents.table import XLSX_MAGIC, Record, Table, read_table
-from bot.documents.xlsx_sheet import read_xlsx_table
+from bot.documents.table import Record, Table, read_table
 from bot.errors import InputError
 from bot.i18n import N_
 from bot.records import ReportItem
@@ -64,7 +63,7 @@ EXPORT_FIX = N_("export the Amazon Business 'Orders and shipments' report with a
 
 def parse_order_report(path: Path) -> list[ReportItem]:
     """Parse an order report (CSV or XLSX) into one `ReportItem` per row; an empty report gives an empty list."""
-    table = _read_report_table(path)
+    table = read_table(path)
     if not table.header:
         raise InputError(table.source, N_("order report has no header row"), fix=EXPORT_FIX)
     columns = resolve_report_columns(table)
@@ -84,7 +83,7 @@ def parse_order_report(path: Path) -> list[ReportItem]:
 
 def report_columns(path: Path) -> set[str]:
     """Return the known columns of an order report under their English names, aliases resolved."""
-    return set(resolve_report_columns(_read_report_table(path)))
+    return set(resolve_report_columns(read_table(path)))
 
 
 # A header with the order id and a few more report columns is taken for an
@@ -97,19 +96,6 @@ def is_order_report_header(header: tuple[str, ...]) -> bool:
     """Return whether a header row looks like an order report's: the order id and other known columns."""
     found = known_columns(header)
     return "Order ID" in found and len(found) >= IDENTIFYING_COLUMN_COUNT
-
-
-def _read_report_table(path: Path) -> Table:
-    """Read the report with `read_table`, except an XLSX file, which `read_xlsx_table` reads several times faster."""
-    try:
-        with path.open("rb") as file:
-            is_xlsx = file.read(len(XLSX_MAGIC)) == XLSX_MAGIC
-    except OSError as error:
-        raise InputError(path.name, N_("file cannot be read: {reason}"), reason=error.strerror) from None
-
-    if is_xlsx:
-        return read_xlsx_table(path.name, path.read_bytes())
-    return read_table(path)
 
 
 def _records(table: Table, columns: dict[str, int]) -> list[Record]:

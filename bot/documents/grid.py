@@ -1,38 +1,27 @@
-"""Read every row of a CSV or XLSX file, for statements whose header is not on the first row.
+"""Read every row of a CSV file or workbook, for statements whose header is not on the first row.
 
 Bank exports put lines above the header (account number, period, a title
 such as "Kontoutskrift") and below the transactions (sums, balances). The
 lines above may use another separator than the table, or none, so a CSV
 file is kept as lines here. Each line is split only once the header is
-found, and then with the header's separator. An XLSX file is read sheet by
-sheet with typed cells and the cached results of formulas.
+found, and then with the header's separator. A workbook (XLSX, XLS, ODS)
+is read sheet by sheet by `bot.documents.workbook`, with typed cells and the
+cached results of formulas.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
-from bot.documents.table import (
-    DELIMITERS,
-    ROW_LOCATIONS,
-    XLSX_MAGIC,
-    CellValue,
-    Row,
-    decode_text,
-    open_workbook,
-    read_bytes,
-    trim_cells,
-)
+from bot.documents.table import DELIMITERS, ROW_LOCATIONS, CellValue, Row, decode_text, read_bytes
+from bot.documents.workbook import read_sheets, workbook_format
 from bot.errors import InputError
 from bot.i18n import N_
-
-log = logging.getLogger(__name__)
 
 # Excel's "Unicode text" export is UTF-16 with a byte order mark.
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -42,21 +31,21 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 class HeaderCandidate:
     """A row that may be the header: its cells as text, where it is, and the separator it was split with."""
 
-    number: int  # line (CSV) or row (XLSX) number, from 1
+    number: int  # line (CSV) or row (workbook) number, from 1
     cells: tuple[str, ...]
-    delimiter: str | None  # None for XLSX
+    delimiter: str | None  # None for a workbook
     sheet: int = 0
 
 
 @dataclass(frozen=True)
 class Grid:
-    """The rows of a CSV file (as lines) or of every sheet of an XLSX file."""
+    """The rows of a CSV file (as lines) or of every worksheet of a workbook."""
 
     source: str
-    row_label: str  # "line" for CSV, "row" for XLSX, as in `bot.documents.table.Table`
-    kind: str  # "CSV" or "XLSX", as users know the file
+    row_label: str  # "line" for CSV, "row" for a workbook, as in `bot.documents.table.Table`
+    kind: str  # "CSV", "XLSX", "XLS" or "ODS", as users know the file
     lines: tuple[str, ...] = ()  # CSV: the physical lines with their line ends
-    sheets: tuple[tuple[Row, ...], ...] = ()  # XLSX: the non-empty rows of each sheet, trailing empty cells dropped
+    sheets: tuple[tuple[Row, ...], ...] = ()  # workbook: the non-empty rows of each sheet, trailing empty cells dropped
 
     def candidates(self, limit: int) -> Iterator[HeaderCandidate]:
         """Yield the first ``limit`` non-empty rows of each sheet, a CSV line once per possible separator."""
@@ -131,49 +120,23 @@ class Grid:
 
 
 def read_grid(path: Path, *, max_rows: int | None = None) -> Grid:
-    """Read a CSV or XLSX file, recognized by content, into a `Grid`.
+    """Read a CSV file or a workbook, recognized by content, into a `Grid`.
 
-    ``max_rows`` limits an XLSX sheet to its first non-empty rows, which is
+    ``max_rows`` limits each worksheet to its first non-empty rows, which is
     all that recognizing a file needs.
     """
     data = read_bytes(path)
-    if data.startswith(XLSX_MAGIC):
-        return _read_workbook(path.name, data, max_rows)
+    file_format = workbook_format(data)
+    if file_format is not None:
+        sheets = read_sheets(path.name, data, file_format, max_rows=max_rows)
+        rows = tuple(tuple(Row(number, cells) for number, cells in sheet.rows) for sheet in sheets)
+        return Grid(path.name, "row", file_format, sheets=rows)
 
     if data.startswith(_UTF16_BOMS):
         text = data.decode("utf-16")
     else:
         text = decode_text(path.name, data)
     return Grid(path.name, "line", "CSV", lines=tuple(io.StringIO(text, newline="").readlines()))
-
-
-def _read_workbook(source: str, data: bytes, max_rows: int | None) -> Grid:
-    workbook = open_workbook(source, data, data_only=True)
-    sheets = []
-    try:
-        for sheet in workbook.worksheets:
-            # Some exporters write a wrong sheet size, which would cut rows short.
-            sheet.reset_dimensions()
-            rows = []
-            for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-                cells = trim_cells(tuple(_clean_xlsx_cell(cell) for cell in cells))
-                if cells:
-                    rows.append(Row(number, cells))
-                if max_rows is not None and len(rows) == max_rows:
-                    break
-            sheets.append(tuple(rows))
-    finally:
-        workbook.close()
-
-    log.debug("read %s: %d sheet(s), %s rows", source, len(sheets), [len(rows) for rows in sheets])
-    return Grid(source, "row", "XLSX", sheets=tuple(sheets))
-
-
-def _clean_xlsx_cell(value: CellValue) -> CellValue:
-    # A cell of only spaces is empty, like a cell with nothing in it.
-    if isinstance(value, str) and not value.strip():
-        return None
-    return value
 
 
 def _split_line(line: str, delimiter: str) -> tuple[str, ...] | None:

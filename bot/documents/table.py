@@ -1,9 +1,10 @@
-"""Read a CSV or XLSX file into a header and numbered records.
+"""Read a CSV file or a workbook (XLSX, XLS, ODS) into a header and numbered records.
 
-Order reports and card statements both arrive as CSV or as XLSX, and this
+Order reports and card statements arrive as CSV or as workbooks, and this
 module hides the difference. The format parsers ask a `Record` for a column
 by its canonical name and get the cleaned cell. Every error it raises names
-the file, the line (CSV) or row (XLSX) and the column as written in the file.
+the file, the line (CSV) or row (workbook) and the column as written in the
+file. `bot.documents.workbook` reads the workbooks.
 """
 
 from __future__ import annotations
@@ -12,27 +13,23 @@ import csv
 import io
 import logging
 import re
-import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
-import openpyxl
-from openpyxl.utils.exceptions import InvalidFileException
-from openpyxl.workbook import Workbook
-
+from bot.documents.workbook import ZIP_MAGIC, Sheet, read_sheets, workbook_format
 from bot.errors import InputError, InvalidValueError
 from bot.i18n import N_
 
 log = logging.getLogger(__name__)
 
-CellValue = str | int | float | Decimal | date | datetime | None
+CellValue = str | int | float | Decimal | date | datetime | time | timedelta | None
 T = TypeVar("T")
 
-XLSX_MAGIC = b"PK\x03\x04"  # an XLSX file is a ZIP archive
+XLSX_MAGIC = ZIP_MAGIC  # bot.mail.content recognizes XLSX attachments by it
 DELIMITERS = ",;\t"
 TEXT_ENCODINGS = ("utf-8-sig", "cp1252")
 
@@ -40,7 +37,7 @@ TEXT_ENCODINGS = ("utf-8-sig", "cp1252")
 _EXCEL_TEXT_FORMULA = re.compile(r'="(.*)"', re.DOTALL)
 NULL_TEXTS = frozenset({"", "N/A"})
 
-# Error locations by row label: a CSV file counts lines, an XLSX sheet counts rows.
+# Error locations by row label: a CSV file counts lines, a worksheet counts rows.
 ROW_LOCATIONS = {"line": N_("line {row}"), "row": N_("row {row}")}
 CELL_LOCATIONS = {"line": N_("line {row}, column '{column}'"), "row": N_("row {row}, column '{column}'")}
 
@@ -50,7 +47,7 @@ class Row:
     """One data row of a table.
 
     ``number`` is the physical line where a CSV record starts, counting the
-    file's first line as 1, or the sheet row number of an XLSX row.
+    file's first line as 1, or the sheet row number of a workbook row.
     """
 
     number: int
@@ -67,7 +64,7 @@ class Table:
     source: str
     header: tuple[str, ...]
     rows: tuple[Row, ...]
-    row_label: str  # "line" for CSV, "row" for XLSX, used in error locations
+    row_label: str  # "line" for CSV, "row" for a workbook, used in error locations
     header_number: int = 1
 
     @property
@@ -172,14 +169,15 @@ class Record:
 
 
 def read_table(path: Path) -> Table:
-    """Read the header and data rows of a CSV or XLSX file.
+    """Read the header and data rows of a CSV file, or of the first worksheet of a workbook.
 
-    The format is recognized by content: a ZIP archive is read as XLSX, any
-    other file as delimited text.
+    The format is recognized by content (see `workbook_format`): a file
+    that is no workbook is read as delimited text.
     """
     data = read_bytes(path)
-    if data.startswith(XLSX_MAGIC):
-        return _read_xlsx(path.name, data)
+    file_format = workbook_format(data)
+    if file_format is not None:
+        return _read_first_sheet(path.name, data, file_format)
     return _read_csv(path.name, decode_text(path.name, data))
 
 
@@ -295,56 +293,29 @@ def _printable(delimiter: str) -> str:
     return "TAB" if delimiter == "\t" else delimiter
 
 
-def _read_xlsx(source: str, data: bytes) -> Table:
-    # NOTE: formulas are read as their text, not their cached result, because
-    # a workbook written by openpyxl stores ="4821" as a formula without a
-    # result. Amazon's ="…" text formulas are unwrapped by clean_cell; any
-    # other formula fails to parse with the cell named.
-    workbook = open_workbook(source, data, data_only=False)
+def _read_first_sheet(source: str, data: bytes, file_format: str) -> Table:
+    # A workbook without a worksheet reads as an empty sheet.
+    sheets = read_sheets(source, data, file_format, first_only=True)
+    sheet = sheets[0] if sheets else Sheet("", ())
+
     header: tuple[CellValue, ...] | None = None
     header_number = 1
     rows = []
-    try:
-        sheet = workbook.worksheets[0]
-        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
-            cells = trim_cells(cells)
-            if not cells:
-                continue
-            if header is None:
-                header, header_number = cells, number
-                continue
-            if len(cells) > len(header):
-                raise InputError(
-                    source,
-                    N_("row has a value in column {count}, after the last header column"),
-                    location=ROW_LOCATIONS["row"],
-                    fix=N_("give every column a header or remove the extra values"),
-                    row=number,
-                    count=len(cells),
-                )
-            rows.append(Row(number, cells + (None,) * (len(header) - len(cells))))
-    finally:
-        workbook.close()
+    for number, cells in sheet.rows:
+        if header is None:
+            header, header_number = cells, number
+            continue
+        if len(cells) > len(header):
+            raise InputError(
+                source,
+                N_("row has a value in column {count}, after the last header column"),
+                location=ROW_LOCATIONS["row"],
+                fix=N_("give every column a header or remove the extra values"),
+                row=number,
+                count=len(cells),
+            )
+        rows.append(Row(number, cells + (None,) * (len(header) - len(cells))))
 
-    log.debug("read %s: %d rows from sheet %r", source, len(rows), sheet.title)
+    log.debug("read %s: %d rows from sheet %r", source, len(rows), sheet.name)
     names = tuple("" if name is None else str(name).strip() for name in header or ())
     return Table(source, names, tuple(rows), "row", header_number)
-
-
-def open_workbook(source: str, data: bytes, *, data_only: bool) -> Workbook:
-    """Open XLSX bytes read-only; ``data_only`` reads a formula's cached result instead of its text."""
-    try:
-        # A file object, because openpyxl rejects a path without an .xlsx
-        # suffix, and attachments often have none.
-        return openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=data_only)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, ValueError, OSError) as error:
-        raise InputError(source, N_("cannot be read as XLSX: {reason}"), fix=N_("export the file again"),
-                         reason=str(error)) from None
-
-
-def trim_cells(cells: tuple[CellValue, ...]) -> tuple[CellValue, ...]:
-    """Drop trailing empty cells, which XLSX rows often carry."""
-    end = len(cells)
-    while end and (cells[end - 1] is None or cells[end - 1] == ""):
-        end -= 1
-    return tuple(cells[:end])
