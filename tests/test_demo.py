@@ -48,7 +48,10 @@ def test_demo_prints_totals(norwegian_run):
     approvals = int(re.search(r"^Godkjenninger: (\d+)$", out, re.MULTILINE).group(1))
     assert items > 200
     assert booked + questions + approvals == items
-    assert re.search(r"^Amazon-kortlinjer fortsatt uten varer: 1$", out, re.MULTILINE)
+    assert re.search(r"^Kortlinjer fortsatt uten varer: 1$", out, re.MULTILINE)
+    assert re.search(r"^Kortlinjer fra andre brukersteder, fordelt som egne varer: 8$", out, re.MULTILINE)
+    assert re.search(r"^  kortutskrift_2026-11\.pdf: DNB bedriftskort \(PDF\); 01\.11\.2026–30\.11\.2026; ", out,
+                     re.MULTILINE)
 
 
 def test_demo_accuracy_is_useful(norwegian_run):

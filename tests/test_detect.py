@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 from fpdf import FPDF
 
-from bot.documents import detect_kind, parse_document
+from bot.documents import detect_kind, parse_document, read_document
 from bot.documents.statement_layout import StatementLayout
 from bot.errors import InputError
 from bot.records import Statement
@@ -201,8 +201,10 @@ def test_card_invoice_pdf_parsed_with_progress(tmp_path):
     path = write_card_invoice(tmp_path / "faktura.pdf", [CardSection("Kari Nordmann", rows, "397,15")], "397,15")
     pages = []
 
-    statement = parse_document(path, progress=lambda done, total: pages.append((done, total)))
+    read = read_document(path, progress=lambda done, total: pages.append((done, total)))
+    statement = read.content
 
+    assert read.kind == "statement"
     assert isinstance(statement, Statement)
     assert [charge.amount for charge in statement.charges] == [Decimal("148.15"), Decimal("249.00")]
     assert pages[-1] == (1, 1)
