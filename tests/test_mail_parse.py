@@ -627,3 +627,18 @@ def test_attachment_names(disposition, content_type, expected):
     mail = parse_mail(message_with_header(disposition, content_type), label=LABEL)
 
     assert names(mail) == [expected]
+
+
+def test_xls_and_ods_kept_as_documents():
+    from test_workbook import biff8_workbook, compound_file, ods_file, ods_row, ods_text
+
+    xls = compound_file(biff8_workbook([(0, 0, "Dato"), (0, 1, "Beløpet gjelder")]))
+    ods = ods_file(ods_row(ods_text("Order ID"), ods_text("Title")))
+    word = compound_file(b"\0" * 600).replace("Workbook".encode("utf-16-le"), "WordDocu".encode("utf-16-le"))
+
+    mail = parse(forward([(xls, "application/vnd.ms-excel", "kort.xls"),
+                          (ods, "application/octet-stream", "rapport"),
+                          (word, "application/msword", "brev.doc")]))
+
+    assert names(mail) == ["kort.xls", "rapport"]
+    assert mail.ignored == (IgnoredPart("brev.doc", "not_a_document"),)

@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TypeVar
 
-from bot.documents.workbook import ZIP_MAGIC, Sheet, read_sheets, workbook_format
+from bot.documents.workbook import Sheet, read_sheets, workbook_format
 from bot.errors import InputError, InvalidValueError
 from bot.i18n import N_
 
@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 CellValue = str | int | float | Decimal | date | datetime | time | timedelta | None
 T = TypeVar("T")
 
-XLSX_MAGIC = ZIP_MAGIC  # bot.mail.content recognizes XLSX attachments by it
 DELIMITERS = ",;\t"
 TEXT_ENCODINGS = ("utf-8-sig", "cp1252")
 

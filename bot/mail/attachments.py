@@ -1,7 +1,7 @@
 """Collect the documents of a parsed message: its file parts, and the files inside its ZIP and TNEF attachments.
 
 Every file part is classified by content (`bot.mail.content.classify`).
-PDF, XLSX and CSV files become `Attachment`s. ZIP archives and TNEF streams
+PDF, XLSX, XLS, ODS and CSV files become `Attachment`s. ZIP archives and TNEF streams
 (winmail.dat) are unpacked, and their files are classified the same way. An
 archive inside an archive is unpacked too, but one more level is not. Files
 that are no documents, such as signature logos, are listed in ``ignored``,
@@ -32,7 +32,7 @@ MAX_ATTACHMENTS = 20
 MAX_ARCHIVE_DEPTH = 2
 
 BODY_TYPES = ("text/plain", "text/html")
-DOCUMENT_KINDS = ("pdf", "xlsx", "csv")
+DOCUMENT_KINDS = ("pdf", "xlsx", "xls", "ods", "csv")
 ATTACHMENT_LOCATION = N_("message {label}, attachment '{filename}'")
 
 # "image", "signature", "empty", "outlook_msg" (an Outlook .msg file, which

@@ -16,18 +16,23 @@ import zipfile
 from typing import Literal
 
 from bot.documents.detect import PDF_MAGIC
-from bot.documents.table import DELIMITERS, XLSX_MAGIC, decode_text
+from bot.documents.table import DELIMITERS, decode_text
+from bot.documents.workbook import ODS_MIMETYPE, ZIP_MAGIC
 from bot.errors import InputError
 from bot.mail.archives import MAX_ZIP_ENTRIES, TNEF_MAGIC, count_zip_entries
 
-# "pdf", "xlsx" and "csv" are documents, "zip" and "tnef" are containers to
-# unpack, and the rest are reasons to leave a file out.
+# "pdf", "xlsx", "xls", "ods" and "csv" are documents, "zip" and "tnef" are
+# containers to unpack, and the rest are reasons to leave a file out.
 ContentKind = Literal[
-    "pdf", "xlsx", "csv", "zip", "tnef", "empty", "image", "signature", "outlook_msg", "not_a_document"
+    "pdf", "xlsx", "xls", "ods", "csv", "zip", "tnef", "empty", "image", "signature", "outlook_msg",
+    "not_a_document"
 ]
 
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Outlook .msg, and also old .xls and .doc
+# An Excel 97-2003 file is an OLE2 file with a stream named "Workbook" (or
+# "Book" in Excel 5); the names stand in its directory in UTF-16LE.
+OLE2_WORKBOOK_STREAMS = ("Workbook\0".encode("utf-16-le"), "Book\0".encode("utf-16-le"))
 IMAGE_MAGICS = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
 
 SIGNATURE_TYPES = frozenset({
@@ -60,7 +65,7 @@ def classify(content: bytes, *, filename: str, content_type: str) -> ContentKind
     if content.startswith(TNEF_MAGIC) or content_type in TNEF_TYPES:
         # A declared TNEF part without the signature fails to unpack with an error naming it.
         return "tnef"
-    if content.startswith((XLSX_MAGIC, EMPTY_ZIP_MAGIC)):
+    if content.startswith((ZIP_MAGIC, EMPTY_ZIP_MAGIC)):
         return _classify_zip(content)
     if content.startswith(IMAGE_MAGICS) or content_type.startswith("image/"):
         return "image"
@@ -68,6 +73,8 @@ def classify(content: bytes, *, filename: str, content_type: str) -> ContentKind
         return "signature"
     if content_type == OUTLOOK_MESSAGE_TYPE or (content.startswith(OLE2_MAGIC) and name.endswith(".msg")):
         return "outlook_msg"
+    if content.startswith(OLE2_MAGIC) and any(stream in content for stream in OLE2_WORKBOOK_STREAMS):
+        return "xls"
     if content_type in OTHER_TEXT_TYPES or name.endswith(OTHER_TEXT_SUFFIXES):
         return "not_a_document"
     if _is_table_text(filename, content):
@@ -76,7 +83,7 @@ def classify(content: bytes, *, filename: str, content_type: str) -> ContentKind
 
 
 def _classify_zip(content: bytes) -> ContentKind:
-    """Tell an XLSX workbook from other Office Open XML files and from a plain ZIP archive.
+    """Tell an XLSX or ODS workbook from other office files and from a plain ZIP archive.
 
     An archive that cannot be read, or has too many entries to open, is
     returned as "zip", so unpacking it raises the error that names it.
@@ -86,9 +93,15 @@ def _classify_zip(content: bytes) -> ContentKind:
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             names = archive.namelist()
+            mimetype = archive.read("mimetype")[:100] if "mimetype" in names else b""
     except (zipfile.BadZipFile, ValueError, OSError):
         return "zip"
 
+    if mimetype.strip() == ODS_MIMETYPE:
+        return "ods"
+    if mimetype:
+        # An OpenDocument text or presentation, which contains no table.
+        return "not_a_document"
     if "[Content_Types].xml" not in names:
         return "zip"
     if any(name.startswith("xl/") for name in names):
