@@ -76,7 +76,7 @@ def parse_decimal_comma(value: object) -> Decimal:
     ``1.234`` one thousand two hundred and thirty-four, since a thousands
     group needs exactly three digits after the dot.
     """
-    number = _number_cell(value)
+    number = number_cell(value)
     if number is not None:
         return number
 
@@ -92,7 +92,7 @@ def parse_decimal_comma(value: object) -> Decimal:
 
 def parse_decimal_point(value: object) -> Decimal:
     """Parse an amount written with a decimal point, such as ``1234.50`` or ``-8.31``."""
-    number = _number_cell(value)
+    number = number_cell(value)
     if number is not None:
         return number
 
@@ -137,7 +137,7 @@ def parse_amount(value: object, decimal: str = ",") -> Decimal:
     With a decimal comma, a single dot followed by other than three digits
     is a decimal point (``35.8``), because older DNB exports write that.
     """
-    number = _number_cell(value)
+    number = number_cell(value)
     if number is not None:
         return _finite(number, value)
 
@@ -160,7 +160,7 @@ def parse_amount(value: object, decimal: str = ",") -> Decimal:
 
 def parse_rate(value: object) -> Decimal:
     """Parse an exchange rate such as ``11,8523`` or ``11.8523``: positive, with no thousands separator."""
-    number = _number_cell(value)
+    number = number_cell(value)
     if number is None:
         text = _text(value, N_("{value} is not an exchange rate, such as 11,8523"))
         match = _RATE.fullmatch(text)
@@ -252,7 +252,7 @@ def _text(value: object, message: str) -> str:
     return value.strip()
 
 
-def _number_cell(value: object) -> Decimal | None:
+def number_cell(value: object) -> Decimal | None:
     """Return a typed numeric cell as a Decimal, or None for text."""
     if isinstance(value, bool):
         raise InvalidValueError(N_("{value} is not a number"), value=repr(value))

@@ -21,7 +21,7 @@ from decimal import Decimal
 from enum import Enum
 from functools import lru_cache
 
-from bot.documents.numbers import parse_quantity
+from bot.documents.numbers import number_cell, parse_quantity
 from bot.errors import InvalidValueError
 from bot.i18n import N_
 
@@ -197,13 +197,8 @@ def _format_of(text: str) -> NumberFormat | None:
 
 
 def _number_cell(value: object) -> Decimal:
-    """Return a typed numeric cell as a Decimal."""
-    if isinstance(value, bool):
+    """Return a typed numeric cell as a Decimal; a cell of any other type is an error."""
+    number = number_cell(value)
+    if number is None:
         raise InvalidValueError(N_("{value} is not a number"), value=repr(value))
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        return Decimal(repr(value))
-    raise InvalidValueError(N_("{value} is not a number"), value=repr(value))
+    return number
