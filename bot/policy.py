@@ -44,8 +44,8 @@ class Decision:
 
 
 # A card line from another merchant has no known buyer unless the card holder
-# is in master data. A project guessed with less confidence than this for
-# such a line is no reason to ask the project's lead; the controllers are asked.
+# is in master data. When the project of such a line is guessed with less
+# confidence than this, the controllers are asked instead of the project's lead.
 UNKNOWN_BUYER_PROJECT_CONFIDENCE = 0.2
 
 

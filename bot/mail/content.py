@@ -30,8 +30,8 @@ ContentKind = Literal[
 
 EMPTY_ZIP_MAGIC = b"PK\x05\x06"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # Outlook .msg, and also old .xls and .doc
-# An Excel 97-2003 file is an OLE2 file with a stream named "Workbook" (or
-# "Book" in Excel 5); the names stand in its directory in UTF-16LE.
+# An Excel 97-2003 file is an OLE2 file with a stream named "Workbook", or
+# "Book" in Excel 5. The OLE2 directory stores these names in UTF-16LE.
 OLE2_WORKBOOK_STREAMS = ("Workbook\0".encode("utf-16-le"), "Book\0".encode("utf-16-le"))
 IMAGE_MAGICS = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff", b"GIF87a", b"GIF89a")
 
