@@ -21,7 +21,7 @@ The steps, in order of precedence:
    a foreign-currency shipment within the band of ``bot.matching.charges``,
    when that shipment is the only one and no other line fits it.
 6. Refunds (``bot.matching.refunds``). Credits are matched to what they
-   pay back.
+   pay back, among the items that a card line paid, in this run or before.
 7. Lines from other merchants become items of their own.
 
 Nothing is guessed: where two choices fit equally, both stay open. Every
@@ -122,7 +122,7 @@ class _Reconciler:
         self.outbid_lines: set[int] = set()
 
     def run(self, items: Sequence[ReportItem], earlier: Sequence[ReportItem]) -> Reconciliation:
-        card_shipments, not_card, duplicates = self._prepare(items, earlier)
+        _, not_card, duplicates = self._prepare(items, earlier)
         purchases = sorted((index for index, charge in enumerate(self.charges)
                             if charge.amount > 0 and is_amazon(charge)),
                            key=lambda index: (self.charges[index].date, self.charges[index].line))
@@ -131,7 +131,9 @@ class _Reconciler:
         self._one_to_one(self._waiting(purchases))
         self._combinations(self._waiting(purchases))
         self._exchange_band(self._waiting(purchases))
-        refund_matches, refunds = self._refunds(card_shipments + build_shipments(earlier))
+        # Only what a card line paid can be paid back: an open item may still be charged later.
+        charged = [shipment for match in self.matches for shipment in match.shipments]
+        refund_matches, refunds = self._refunds(charged + build_shipments(earlier))
         other, merchant_refunds = self._other_merchants(earlier)
         self._zero_lines()
 
@@ -384,6 +386,9 @@ class _Reconciler:
         for index in others:
             charge = self.charges[index]
             found = match_merchant_credit(charge, purchases, bought_before) if charge.amount < 0 else None
+            if isinstance(found, Reason):
+                self._leave_open(index, found)
+                continue
             if found is None:
                 items.append(charge)
                 template = reasons.CARD_ITEM if charge.amount > 0 else reasons.CREDIT_ITEM

@@ -12,10 +12,12 @@ from pathlib import Path
 
 from sqlmodel import select
 
+import bot.linking
 from bot.config import ModelSettings, Settings
 from bot.linking import card_holder_email
 from bot.masterdata import parse_master_data
 from bot.matching import reasons
+from bot.matching.results import UNMATCHED
 from bot.nlp.classifier import Classifier
 from bot.pipeline import LIKE_ORIGINAL, Pipeline
 from bot.records import Allocation, CardCharge, ReportItem, Statement
@@ -302,3 +304,76 @@ def test_card_columns_stored(store, tmp_path):
 
     assert (row.booked_on, row.card) == (date(2026, 11, 6), "Ola Hansen")
     assert (stored.booked_on, stored.card) == (date(2026, 11, 6), "Ola Hansen")
+
+
+def refund_rows(store) -> list[tuple[int | None, Decimal | None]]:
+    with store.session() as session:
+        rows = session.exec(select(AmazonItem).where(AmazonItem.origin == "refund").order_by(AmazonItem.id))
+        return [(row.refund_of_id, row.amount_nok) for row in rows]
+
+
+def test_refund_skips_free_row(store, tmp_path):
+    pipeline = make_pipeline(store, tmp_path)
+    order = "302-5000000-0000001"
+    (mouse, cable, bag), _ = store_report(store, [
+        amazon_item(order, "300.00", asin="B1", line=2),
+        amazon_item(order, "149.00", asin="B2", line=3, title="Kabel"),
+        amazon_item(order, "0.00", asin="B3", line=4, title="Gratis veske"),
+    ])
+    store_statement(store, [charge("449.00", 3)])
+    pipeline.process()
+    store_statement(store, [charge("-449.00", 20, line=7)])
+
+    report = pipeline.process()
+
+    assert refund_rows(store) == [(mouse, Decimal("-300.00")), (cable, Decimal("-149.00"))]
+    assert [outcome.amount_nok for outcome in report.outcomes] == [Decimal("-300.00"), Decimal("-149.00")]
+
+
+def test_rejected_refund_leaves_others(store, tmp_path, monkeypatch):
+    pipeline = make_pipeline(store, tmp_path)
+    (first,), _ = store_report(store, [amazon_item("302-5000000-0000002", "449.00", reference="PAY-A")])
+    (second,), _ = store_report(store, [amazon_item("302-5000000-0000003", "199.00", reference="PAY-B",
+                                                    source="o2.csv")])
+    store_statement(store, [charge("449.00", 3), charge("199.00", 4, line=3)])
+    pipeline.process()
+    store_statement(store, [charge("-449.00", 20, line=7), charge("-199.00", 21, line=8)])
+    add_refund_item = bot.linking.add_refund_item
+
+    def reject_first(session, original_id, transaction_id, amount_nok):
+        if original_id == first:
+            raise ValueError(f"refund of amazon item {original_id} rejected by the test")
+        return add_refund_item(session, original_id, transaction_id, amount_nok)
+
+    monkeypatch.setattr(bot.linking, "add_refund_item", reject_first)
+    report = pipeline.process()
+
+    assert refund_rows(store) == [(second, Decimal("-199.00"))]
+    rejected = report.reconciliation.charge_notes[0]
+    assert rejected.charge.amount == Decimal("-449.00")
+    assert rejected.outcome == UNMATCHED
+    assert rejected.reason.template == reasons.NOT_STORED
+    assert "rejected by the test" in rejected.reason.params["error"]
+
+    monkeypatch.setattr(bot.linking, "add_refund_item", add_refund_item)
+    pipeline.process()
+
+    assert refund_rows(store) == [(second, Decimal("-199.00")), (first, Decimal("-449.00"))]
+
+
+def test_open_item_not_refunded_twice(store, tmp_path):
+    pipeline = make_pipeline(store, tmp_path)
+    (item_id,), _ = store_report(store, [amazon_item("302-1000000-0000001", "449.00")])
+    store_statement(store, [charge("-449.00", 20, line=7)])
+    first = pipeline.process()
+    store_statement(store, [charge("-449.00", 27, line=9)])
+
+    second = pipeline.process()
+
+    assert refund_rows(store) == []
+    for report in (first, second):
+        notes = [note for note in report.reconciliation.charge_notes if note.charge.amount < 0]
+        assert [note.outcome for note in notes] == [UNMATCHED] * len(notes)
+    store_statement(store, [charge("449.00", 3, line=2)])
+    pipeline.process()
+    assert refund_rows(store) == [(item_id, Decimal("-449.00"))]

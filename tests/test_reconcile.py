@@ -598,3 +598,21 @@ def test_reason_params_exact_strings():
     note = reasons.reason(reasons.BY_AMOUNT, amount=Decimal("2366.54"), currency="EUR", date=date(2026, 3, 11))
 
     assert note.params == {"amount": "2366.54", "currency": "EUR", "date": "2026-03-11"}
+
+
+def test_merchant_credit_two_purchases_stays_open():
+    charges = statement("""\
+Dato;Beskrivelse;Beløp;Valutabeløp;Valuta
+03.03.2026;CLAS OHLSON OSLO;200,00;;
+04.03.2026;CLAS OHLSON OSLO;200,00;;
+10.03.2026;CLAS OHLSON OSLO;-200,00;;
+""")
+
+    result = reconcile([], charges)
+
+    assert result.refund_matches == ()
+    assert [c.amount for c in result.other_charges] == [Decimal("200.00"), Decimal("200.00")]
+    credit = result.charge_notes[2]
+    assert credit.outcome == UNMATCHED
+    assert credit.reason.template == reasons.REFUND_AMBIGUOUS
+    assert credit.reason.params["count"] == 2

@@ -57,6 +57,8 @@ ORDER_UNKNOWN = N_("order {order_id}, which the card line names, has no open shi
 BAND_AMBIGUOUS = N_("the card line has no original amount, and {count} foreign-currency shipments fit within "
                     "the exchange-rate band")
 ZERO_AMOUNT = N_("the card line's amount is zero")
+NOT_STORED = N_("the store rejected the card line's links ({error}); it stays open and is tried again on the "
+                "next run")
 
 # --- shipments left open ------------------------------------------------------------
 

@@ -87,9 +87,15 @@ class RefundMatcher:
                 continue
             if isinstance(found, Reason):
                 return found
-            self.used.update(id(item) for item in found.items)
-            amounts = split_amount(credit.amount, found.weights)
-            return RefundMatch(credit, tuple(zip(found.items, amounts)), found.reason)
+
+            # A row of weight zero, such as a free item, gets no share, so it gets no refund item.
+            rows = [(item, weight) for item, weight in zip(found.items, found.weights) if weight != 0]
+            if not rows:
+                continue
+            self.used.update(id(item) for item, _ in rows)
+            amounts = split_amount(credit.amount, [weight for _, weight in rows])
+            returned = tuple((item, amount) for (item, _), amount in zip(rows, amounts))
+            return RefundMatch(credit, returned, found.reason)
         amount, currency = line_amount(credit)
         return reasons.reason(reasons.REFUND_NOT_FOUND, amount=amount, currency=currency, days=REFUND_WINDOW_DAYS)
 
@@ -189,8 +195,11 @@ class RefundMatcher:
 
 
 def match_merchant_credit(credit: CardCharge, purchases: Sequence[CardCharge],
-                          earlier: Sequence[ReportItem]) -> RefundMatch | None:
+                          earlier: Sequence[ReportItem]) -> RefundMatch | Reason | None:
     """Match a credit from another merchant to one purchase of the same merchant and amount, if only one fits.
+
+    Returns None when no purchase fits, and the ambiguous reason when
+    several do, so that the credit stays open instead of becoming an item.
 
     ``purchases`` are other merchants' purchase lines of the same input.
     ``earlier`` are items booked before; those from such lines name the
@@ -207,8 +216,10 @@ def match_merchant_credit(credit: CardCharge, purchases: Sequence[CardCharge],
                 and earliest <= charge_date(item) <= credit.date and same_merchant(credit, item.seller or "")):
             items.append(item)
 
-    if len(lines) + len(items) != 1:
+    if not lines and not items:
         return None
+    if len(lines) + len(items) > 1:
+        return _ambiguous(credit, len(lines) + len(items))
     if lines:
         note = reasons.reason(reasons.REFUND_OF_PURCHASE, date=lines[0].date)
         return RefundMatch(credit, (), note, purchase=lines[0])

@@ -12,7 +12,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session
 
@@ -73,9 +73,13 @@ class Store:
         """Upgrade the schema to the newest migration, or do nothing when it is current."""
         config = Config(str(ALEMBIC_INI))
         try:
-            with self.engine.begin() as connection:
-                config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+            with self.engine.connect() as connection:
+                if connection.dialect.name == "sqlite":
+                    _upgrade_sqlite(connection, config)
+                else:
+                    with connection.begin():
+                        config.attributes["connection"] = connection
+                        command.upgrade(config, "head")
         except OperationalError as exc:
             log.error("cannot open database %s: %s", self.display_url, exc.orig)
             raise StoreUnavailable(self.display_url, N_("cannot open the database: {reason}"),
@@ -101,6 +105,37 @@ class Store:
     def close(self) -> None:
         """Close all pooled connections, for example before the database is dropped."""
         self.engine.dispose()
+
+
+class ForeignKeyViolation(RuntimeError):
+    """A migration left rows that reference missing rows; the upgrade was rolled back."""
+
+
+def _upgrade_sqlite(connection: Connection, config: Config) -> None:
+    """Upgrade a SQLite database with foreign keys off, then check every reference.
+
+    Batch migrations copy a table and drop the old one, and SQLite rejects the
+    ``DROP TABLE`` while rows of other tables reference it and foreign keys
+    are on. SQLite ignores ``PRAGMA foreign_keys`` inside a transaction, so
+    it is switched off before the transaction begins and on again after it
+    ends. ``PRAGMA foreign_key_check`` runs before the commit, so a migration
+    that broke a reference is rolled back.
+    """
+    connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+    connection.commit()
+    try:
+        with connection.begin():
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+            violations = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            if violations:
+                log.error("migration left broken references in %s: %s", connection.engine.url, violations)
+                raise ForeignKeyViolation(f"the migration left {len(violations)} rows that reference missing "
+                                          f"rows, for example {tuple(violations[0])}; the upgrade was rolled back")
+    finally:
+        connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+        connection.commit()
 
 
 def _enable_sqlite_foreign_keys(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
