@@ -7,17 +7,18 @@ allocation now, for the pipeline to classify and route:
 - the items of matched Amazon shipments, with their NOK share of the line;
 - one item per card line from another merchant, with the line's amount;
 - one refund item per returned item, with its negative share of the
-  credit. A refund of an item whose decision is approved carries that
-  decision's lines scaled to the refund, so it is booked the same way
-  without asking anyone. Any other refund is classified and routed like a
-  new item.
+  credit. A refund that names its order, or that the report lists, of an
+  item whose decision is approved carries that decision's lines scaled to
+  the refund, so it is booked the same way without asking anyone. Any
+  other refund is classified and routed like a new item.
 
 Lines and shipments left open stay as they are and are matched again on
 the next run; their reasons are logged and returned in the
 reconciliation. A line whose links the store rejects (an invalid amount,
 an item linked or decided meanwhile) is left open the same way, with
-the error in its reason, so one bad line does not stop the others. Rows that another document reports already are set to
-the state "duplicate", so they are never booked twice.
+the error in its reason, so one bad line does not stop the others. Rows
+that another document reports already are set to the state "duplicate",
+so they are never booked twice.
 """
 
 from __future__ import annotations
@@ -181,9 +182,13 @@ def _add_refunds(session: Session, result: Reconciliation, item_ids: dict[int, i
                            steps):
             continue
 
+        # A refund found by amount alone may have been paired with one of several
+        # equal purchases that were booked differently, so only a refund that
+        # names its order, or that the report lists, is booked like its original.
+        named = refund.reason.template in (reasons.REFUND_BY_ORDER, reasons.REFUND_BY_REPORT)
         created = []
         for row, (original_id, amount) in zip(rows, returned):
-            like = _scaled(queries.approved_lines(session, original_id), amount)
+            like = _scaled(queries.approved_lines(session, original_id), amount) if named else ()
             work.append(Work(row.id, _record(session, row), refund.charge.date, amount, original_id, like))
             created.append({"item": row.id, "refund_of": original_id, "amount_nok": str(amount)})
         audit(session, actor=BOT_ACTOR, action="refund_matched", subject_type="card_transaction",

@@ -146,7 +146,7 @@ def test_refund_of_decided_item_booked_like_it(store, tmp_path):
     with store.session() as session:
         decide(session, item_id, [(IT, Decimal("700.00")), (ADMIN, Decimal("300.00"))],
                decided_by="ola.hansen@example.no", source="human")
-    store_statement(store, [charge("-1000.00", 20, line=7)])
+    store_statement(store, [charge("-1000.00", 20, "AMAZON BUSINESS EU 302-1000000-0000001", line=7)])
 
     report = pipeline.process()
 
@@ -163,6 +163,23 @@ def test_refund_of_decided_item_booked_like_it(store, tmp_path):
     assert audit_actions(store)[-2:] == ["refund_matched", "refund_allocated"]
 
 
+def test_refund_found_by_amount_not_booked_like_original(store, tmp_path):
+    """Two equal purchases may be booked differently, so a credit that names no order is routed, not copied."""
+    pipeline = make_pipeline(store, tmp_path)
+    (item_id,) = store_report(store, [amazon_item("302-1000000-0000004", "1000.00")])[0]
+    store_statement(store, [charge("1000.00", 3)])
+    pipeline.process()
+    with store.session() as session:
+        decide(session, item_id, [(IT, Decimal("1000.00"))], decided_by="ola.hansen@example.no", source="human")
+    store_statement(store, [charge("-1000.00", 20, line=7)])
+
+    report = pipeline.process()
+
+    (outcome,) = report.outcomes
+    assert item_row(store, outcome.item_id).refund_of_id == item_id
+    assert outcome.decision.reason != LIKE_ORIGINAL
+
+
 def test_refund_voucher_balances(store, tmp_path):
     pipeline = make_pipeline(store, tmp_path)
     (item_id,) = store_report(store, [amazon_item("302-1000000-0000002", "449.00")])[0]
@@ -170,7 +187,7 @@ def test_refund_voucher_balances(store, tmp_path):
     pipeline.process()
     with store.session() as session:
         decide(session, item_id, [(IT, Decimal("449.00"))], decided_by="ola.hansen@example.no", source="human")
-    store_statement(store, [charge("-449.00", 21, line=8)])
+    store_statement(store, [charge("-449.00", 21, "AMAZON BUSINESS EU 302-1000000-0000002", line=8)])
     pipeline.process()
 
     exported = pipeline.post()
