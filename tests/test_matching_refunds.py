@@ -79,6 +79,16 @@ def test_refund_by_unique_amount():
     assert result.charge_notes[0].outcome == REFUNDED
 
 
+def test_nok_credit_not_matched_to_euro_purchase_by_rate():
+    """Found by amount alone, a NOK credit must equal the purchase; 1000 NOK is not 'the same amount' as 85 EUR."""
+    items = [item("302-7000000-0000001", "85.00", currency="EUR")]
+
+    result = reconcile([], [credit("-1000.00", 20)], earlier=items)
+
+    assert result.refund_matches == ()
+    assert result.charge_notes[0].outcome == UNMATCHED
+
+
 def test_refund_of_one_item_of_a_shipment():
     items = [item("302-3000000-0000003", "449.00", line=2, title="Hodetelefoner"),
              item("302-3000000-0000003", "129.00", line=3, title="Kabel")]

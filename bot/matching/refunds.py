@@ -154,7 +154,9 @@ class RefundMatcher:
         for shipment in self.shipments:
             if not earliest <= shipment.charged_on <= credit.date:
                 continue
-            amount_range = self._range(credit, shipment.currency)
+            # Without an order or report row to anchor it, only the exact amount
+            # counts: an exchange-rate band would let unrelated purchases fit.
+            amount_range = exact_range(credit, shipment.currency)
             if amount_range is None:
                 continue
             rows = [(item, amount) for item, amount in zip(shipment.items, shipment.amounts())
