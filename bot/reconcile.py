@@ -182,6 +182,8 @@ class _Reconciler:
                     reasons.NOT_CARD, instrument=shipment.items[0].payment_instrument or ""))
             elif order_status(shipment) in CANCELED_STATUSES:
                 self._note_shipment(shipment, NOT_EXPECTED, reasons.reason(reasons.CANCELED))
+            elif shipment.total == 0:
+                self._note_shipment(shipment, NOT_EXPECTED, reasons.reason(reasons.FREE))
             else:
                 card.append(shipment)
 

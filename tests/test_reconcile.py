@@ -536,6 +536,19 @@ def test_canceled_order_expects_no_line():
     assert result.shipment_notes[0].reason.template == reasons.CANCELED
 
 
+def test_free_shipment_expects_no_line():
+    items = report(f"""\
+{HEADER},Order Status
+03/02/2026,302-6000000-0000002,NOK,Prøveeksemplar,1,0.00,,,Closed
+""")
+
+    result = reconcile(items, [])
+
+    assert result.unmatched_shipments == ()
+    assert result.shipment_notes[0].outcome == NOT_EXPECTED
+    assert result.shipment_notes[0].reason.template == reasons.FREE
+
+
 @pytest.mark.parametrize(("paid", "template"), [
     ("03/29/2026", reasons.AFTER_STATEMENT),
     ("03/02/2026", reasons.BEFORE_STATEMENT),

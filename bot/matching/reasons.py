@@ -64,6 +64,7 @@ NOT_STORED = N_("the store rejected the card line's links ({error}); it stays op
 
 NOT_CARD = N_("paid by {instrument}, so no card line is expected")
 CANCELED = N_("the order is canceled, so no card line is expected")
+FREE = N_("the shipment costs nothing, so no card line is expected")
 PENDING = N_("not charged yet: the order is {status}")
 NO_STATEMENT = N_("no card statement received yet")
 AFTER_STATEMENT = N_("paid {date}, close to or after the last card line received ({last}); it may be on the "
