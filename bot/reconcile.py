@@ -262,7 +262,7 @@ class _Reconciler:
         for row, index in enumerate(waiting):
             charge = self.charges[index]
             candidates[row] = {
-                column: abs((charge.date - shipment.charged_on).days)
+                column: _pair_cost(charge, shipment)
                 for column, shipment in enumerate(shipments)
                 if in_window(charge, shipment.charged_on) and _fits(exact_range(charge, shipment.currency), shipment)
             }
@@ -496,6 +496,19 @@ class _Reconciler:
 def _pieces(shipment: Shipment) -> list[Shipment]:
     """Return the parts of a shipment that Amazon may have charged separately: its rows when it has no reference."""
     return row_pieces(shipment) if shipment.payment_reference is None else [shipment]
+
+
+# A cent off costs more than the widest date window, so an exact amount
+# always beats an amount within the rounding tolerance.
+CENT_OFF_COST = DAYS_BEFORE + DAYS_AFTER + 1
+
+
+def _pair_cost(charge: CardCharge, shipment: Shipment) -> int:
+    """Return the cost of pairing a line with a shipment: days apart, plus a penalty per cent of difference."""
+    amount_range = exact_range(charge, shipment.currency)
+    middle = (amount_range.low + amount_range.high) // 2
+    cents_off = abs(to_cents(shipment.total) - middle)
+    return abs((charge.date - shipment.charged_on).days) + CENT_OFF_COST * cents_off
 
 
 def _fits(amount_range: AmountRange | None, shipment: Shipment) -> bool:

@@ -115,6 +115,25 @@ Dato;Beskrivelse;Beløp;Valutabeløp;Valuta
     assert result.unmatched_shipments == ()
 
 
+def test_exact_amount_beats_cent_off():
+    """842,20 and 842,19 EUR are each within a cent of both shipments; the exact pairs win."""
+    items = report("""\
+Order Date,Order ID,Currency,Title,Item Quantity,Item Net Total,Payment Reference ID,Payment Date
+02/03/2027,304-1000000-0000001,EUR,Drill,1,842.20,PAY-A,02/04/2027
+02/04/2027,304-1000000-0000002,EUR,Saw,1,842.19,PAY-B,02/05/2027
+""")
+    charges = statement("""\
+Dato;Beskrivelse;Beløp;Valutabeløp;Valuta
+06.02.2027;AMAZON EU, Luxembourg;9 736,67;842,20;EUR
+07.02.2027;AMAZON EU, Luxembourg;9 736,55;842,19;EUR
+""")
+
+    result = reconcile(items, charges)
+
+    assert [(match.charge.original_amount, match.shipments[0].order_id) for match in result.matches] == [
+        (Decimal("842.20"), "304-1000000-0000001"), (Decimal("842.19"), "304-1000000-0000002")]
+
+
 def test_eur_charge_not_matched_by_nok_amount():
     items = report("""\
 Order Date,Order ID,Currency,Title,Item Quantity,Item Net Total,Payment Reference ID,Payment Date
