@@ -61,6 +61,20 @@ def test_configured_layout_reads_file(tmp_path):
     assert statement.stated_total == Decimal("-11253.66")
 
 
+def test_skipped_balance_line_needs_no_amount(tmp_path):
+    """An opening balance printed in a balance column leaves the amount column empty; it is skipped all the same."""
+    layouts = configured_statement_layouts(load_settings(write_config(tmp_path, LANDKREDITT)))
+    path = tmp_path / "landkreditt.txt"
+    path.write_text("Bokført\tRentedato\tTekst\tBeløp\tSaldo\n"
+                    "01.11.2026\t01.11.2026\tInngående saldo\t\t12 000,00\n"
+                    "05.11.2026\t04.11.2026\tAMAZON EU SARL\t-746,34\t11 253,66\n", encoding="utf-8")
+
+    statement = parse_statement_table(path, layouts=layouts)
+
+    assert [charge.amount for charge in statement.charges] == [Decimal("746.34")]
+    assert statement.skipped == 1
+
+
 def test_defaults_match_the_parser():
     settings = StatementLayoutSettings(name="x", columns={"date": "D", "description": "T", "amount": "B"})
 

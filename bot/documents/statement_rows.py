@@ -125,13 +125,17 @@ class RowReader:
         formats = self.layout.date_formats
         day = self._get(record, "date", lambda value: parse_statement_date(value, formats), DATE_FIX, required=True)
         booked_on = self._get(record, "booking_date", lambda value: parse_statement_date(value, formats), DATE_FIX)
-        amount = self._amount(record)
         description = self._description(record)
 
         if find_label(description, self.layout.skip_texts):
+            # A balance line may print its amount in a balance column instead.
+            has_amount = any(record.values.get(role) is not None for role in AMOUNT_ROLES)
             log.debug("%s, %s %d: skipped balance or payment line %r", self.source, self.row_label, record.number,
                       description)
-            return ReadRow("skipped", record.number, amount=amount, day=day)
+            return ReadRow("skipped", record.number, amount=self._amount(record) if has_amount else Decimal(0),
+                           day=day)
+
+        amount = self._amount(record)
 
         self._check_currency(record)
         original_amount, original_currency = self._original(record)
