@@ -72,8 +72,10 @@ def ingest(settings: Settings, files: Sequence[Path]) -> int:
     pipeline = build_pipeline(settings, translator=translator, progress=ProgressPrinter(translator))
     asker = pipeline.asker if isinstance(pipeline.asker, PrintingAsker) else None
 
-    # Taking the files in needs no model, so a bad file fails before the seconds of training.
+    # Taking the files in needs no model, so bad files are reported before the seconds of training.
+    # Each file is stored on its own, so one bad file does not keep the others out.
     report = RunReport()
+    failed = 0
     for path in files:
         try:
             if path.suffix.lower() == ".eml":
@@ -81,14 +83,26 @@ def ingest(settings: Settings, files: Sequence[Path]) -> int:
             else:
                 part = pipeline.ingest_files([path])
         except InputError as exc:
+            log.error("file %s rejected: %s", path, exc)
             pipeline.record_rejection(path, exc)
-            raise
+            print(f"allocbot: {exc.describe(translator)}", file=sys.stderr)
+            failed += 1
+            continue
         report.add(part)
+
+    if failed == len(files):
+        print("allocbot: " + translator("no file was taken in; correct the files above and run ingest again"),
+              file=sys.stderr)
+        return 1
 
     prepare_classifier(pipeline, translator)
     pipeline.process(report)
     exported = pipeline.post()
     print_run(report, pipeline.master, translator, exported=exported, out=sys.stdout, asker=asker)
+    if failed:
+        print("allocbot: " + translator("{failed} of {count} files were not taken in; correct them and run ingest "
+                                        "again with those files", failed=failed, count=len(files)), file=sys.stderr)
+        return 1
     return 0
 
 

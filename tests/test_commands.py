@@ -88,6 +88,25 @@ def test_ingest_without_master_data_is_config_error(tmp_path, company):
     assert "master_data" in err
 
 
+def test_ingest_reports_every_bad_file_and_keeps_the_good(company, tmp_path):
+    folder, sample, config = company
+    bad_date = tmp_path / "nordea.csv"
+    bad_date.write_text("Bokføringsdato;Beløp;Tittel;Valuta\n2026/13/40;-100,00;KIWI;NOK\n", encoding="utf-8")
+    empty = tmp_path / "tom.csv"
+    empty.write_text("", encoding="utf-8")
+    good = tmp_path / "sb1.csv"
+    good.write_text("Kjøpsdato;Posteringsdato;Beskrivelse;Beløp\n03.11.2026;04.11.2026;KIWI STORO;-89,90\n",
+                    encoding="utf-8")
+
+    status, out, err = run(["--config", str(config), "ingest", str(bad_date), str(good), str(empty)])
+
+    assert status == 1
+    assert "nordea.csv" in err
+    assert "tom.csv" in err
+    assert "2 of 3 files were not taken in" in err
+    assert re.search(r"^  sb1\.csv: SpareBank 1 kredittkort \(CSV\); ", out, re.MULTILINE)
+
+
 def test_ingest_missing_file_fails(company):
     _, _, config = company
 
