@@ -141,6 +141,20 @@ def test_german_missing_columns_named_in_german(tmp_path):
         raised.value)
 
 
+def test_german_report_without_known_order_id_column_detected(tmp_path):
+    """A German report that calls the order id 'Bestell-Nr.' is still a report, so the parser names the column."""
+    from bot.documents import detect_kind
+
+    header = ["Bestell-Nr." if name == "Bestellnummer" else name for name in GERMAN_HEADER]
+    path = write_report(tmp_path, header, [german_row(Titel="Akkuschrauber", Zwischensumme="99,00")], delimiter=";")
+
+    with pytest.raises(InputError) as raised:
+        parse_order_report(path)
+
+    assert detect_kind(path) == "order_report"
+    assert "'Bestellnummer'" in raised.value.params["columns"]
+
+
 def test_swedish_header_is_not_known(tmp_path):
     path = write_report(tmp_path, ["Beställningsdatum", "Beställnings-ID", "Valuta", "Produktnamn", "Antal"],
                         [["2026-11-05", "302-1", "SEK", "Clas Ohlson LED-lampa", "1"]])

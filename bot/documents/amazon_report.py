@@ -86,16 +86,19 @@ def report_columns(path: Path) -> set[str]:
     return set(resolve_report_columns(read_table(path)))
 
 
-# A header with the order id and a few more report columns is taken for an
-# order report even when required columns are missing, so that the parser,
-# not the detector, names the missing ones.
+# A header with one of these columns and a few more report columns is taken
+# for an order report even when required columns are missing, so that the
+# parser, not the detector, names the missing ones. Most German names are
+# guessed, so the order id alone would miss a German report that names it
+# otherwise.
+IDENTIFYING_COLUMNS = frozenset({"Order ID", "Order Date", "Payment Reference ID"})
 IDENTIFYING_COLUMN_COUNT = 4
 
 
 def is_order_report_header(header: tuple[str, ...]) -> bool:
-    """Return whether a header row looks like an order report's: the order id and other known columns."""
+    """Return whether a header row looks like an order report's: an identifying column and other known columns."""
     found = known_columns(header)
-    return "Order ID" in found and len(found) >= IDENTIFYING_COLUMN_COUNT
+    return bool(found & IDENTIFYING_COLUMNS) and len(found) >= IDENTIFYING_COLUMN_COUNT
 
 
 def _records(table: Table, columns: dict[str, int]) -> list[Record]:
