@@ -177,8 +177,16 @@ def print_run(report: RunReport, master: MasterData, translator: Translator, *, 
 
 _KINDS = {"statement": N_("card statement"), "order_report": N_("Amazon Business order report"),
           "amazon_invoice": N_("Amazon invoice")}
-_COUNTS = {"statement": N_("{count} card lines"), "order_report": N_("{count} items"),
-           "amazon_invoice": N_("{count} items")}
+_COUNTS = {"statement": (N_("1 card line"), N_("{count} card lines")),
+           "order_report": (N_("1 item"), N_("{count} items")),
+           "amazon_invoice": (N_("1 item"), N_("{count} items"))}
+_PENDING = (N_("1 reserved line left out until booked"), N_("{count} reserved lines left out until booked"))
+_SKIPPED = (N_("1 balance or payment line left out"), N_("{count} balance or payment lines left out"))
+
+
+def _count(count: int, forms: tuple[str, str], translator: Translator) -> str:
+    """Translate the singular form for one, else the plural form with ``count``."""
+    return translator(forms[0]) if count == 1 else translator(forms[1], count=count)
 
 
 def print_files(files: Sequence[FileSummary], translator: Translator, out: TextIO) -> None:
@@ -192,7 +200,7 @@ def print_files(files: Sequence[FileSummary], translator: Translator, out: TextI
         parts = [summary.layout or _(_KINDS[summary.kind])]
         if summary.first is not None and summary.last is not None:
             parts.append(f"{_.date(summary.first)}–{_.date(summary.last)}")
-        parts.append(_(_COUNTS[summary.kind], count=summary.lines))
+        parts.append(_count(summary.lines, _COUNTS[summary.kind], _))
         if summary.kind == "statement":
             purchases = summary.totals.get("NOK", Decimal(0)) - summary.credits
             parts.append(_("purchases {amount}", amount=_.money(purchases)))
@@ -204,9 +212,9 @@ def print_files(files: Sequence[FileSummary], translator: Translator, out: TextI
         if summary.stated_total is not None:
             parts.append(_("printed sum {amount} agrees with the lines", amount=_.money(summary.stated_total)))
         if summary.pending:
-            parts.append(_("{count} reserved lines left out until booked", count=summary.pending))
+            parts.append(_count(summary.pending, _PENDING, _))
         if summary.skipped:
-            parts.append(_("{count} balance or payment lines left out", count=summary.skipped))
+            parts.append(_count(summary.skipped, _SKIPPED, _))
         out.write(f"  {summary.filename}: " + "; ".join(parts) + "\n")
     out.write("\n")
 
