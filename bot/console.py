@@ -20,7 +20,7 @@ from connectors.file_export import exported_files
 TITLE_WIDTH = 38
 
 _STAGES = {"learn": N_("Learning from history"), "classify": N_("Classifying items"),
-           "replay": N_("Replaying history"), "read": N_("Reading PDF pages")}
+           "replay": N_("Replaying history"), "read": N_("Reading PDF pages"), "store": N_("Storing items")}
 
 _BAR_WIDTH = 30
 

@@ -299,7 +299,8 @@ class Pipeline:
                     report.new_charges += len(rows)
                     report.duplicate_charges += duplicates
                 else:
-                    rows, duplicates = add_report_items(session, document, content)
+                    rows, duplicates = add_report_items(
+                        session, document, content, progress=lambda done, total: self.progress("store", done, total))
                     report.new_items += len(rows)
                     report.duplicate_items += duplicates
                 audit(session, actor=sender or BOT_ACTOR, action="document_received", subject_type="document",

@@ -145,6 +145,18 @@ def test_add_document_rejects_invalid_input(store):
         assert _count(session, Document) == 0
 
 
+def test_storing_items_reports_progress(store, monkeypatch):
+    import bot.store.repository as repository
+
+    monkeypatch.setattr(repository, "PROGRESS_STEP", 2)
+    calls = []
+    with store.session() as session:
+        document = add_document(session, kind="order_report", filename="ordrerapport.csv", sha256=_sha(3))
+        add_report_items(session, document, REPORT, progress=lambda done, total: calls.append((done, total)))
+
+    assert calls == [(0, 3), (2, 3), (3, 3)]
+
+
 def test_report_sent_twice_stores_items_once(store):
     with store.session() as session:
         first = add_document(session, kind="order_report", filename="ordrerapport.csv", sha256=_sha(1))

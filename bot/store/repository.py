@@ -12,7 +12,7 @@ import logging
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
@@ -177,8 +177,12 @@ def add_document(
     return document
 
 
+PROGRESS_STEP = 500
+
+
 def add_report_items(
-    session: Session, document: Document, items: Sequence[ReportItem]
+    session: Session, document: Document, items: Sequence[ReportItem],
+    progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[AmazonItem], int]:
     """Store the items of an order report or invoice and return the new rows and the number skipped as stored before.
 
@@ -192,6 +196,10 @@ def add_report_items(
     stored one lacks: the payment columns while the item is still new, and
     the refund columns at any time. Order-level amounts and the order
     status are updated from the latest document that gives them.
+
+    ``progress`` is called with the items done and the item count every
+    `PROGRESS_STEP` items, because a report of 20 000 items takes about 40 s
+    to store on SQLite.
     """
     order_row_ids: dict[str, int] = {}
     for item in items:
@@ -201,7 +209,9 @@ def add_report_items(
     charged_rows: Counter[tuple[int, str, str | None]] = Counter()
     stored: list[AmazonItem] = []
 
-    for item, item_key in zip(items, occurrence_keys(items)):
+    for done, (item, item_key) in enumerate(zip(items, occurrence_keys(items))):
+        if progress is not None and done % PROGRESS_STEP == 0:
+            progress(done, len(items))
         order_row_id = order_row_ids[item.order_id]
         if item.payment_reference:
             charge_row = (order_row_id, item.payment_reference, item.asin)
@@ -224,6 +234,8 @@ def add_report_items(
         if row is not None:
             stored.append(row)
 
+    if progress is not None:
+        progress(len(items), len(items))
     duplicates = len(items) - len(stored)
     log.info("Document %s: stored %d report items, skipped %d stored before", document.id, len(stored), duplicates)
     return stored, duplicates
