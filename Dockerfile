@@ -8,6 +8,10 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY connectors ./connectors
+# Tesseract with its Norwegian and English models reads scanned PDF statements.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-nor tesseract-ocr-eng \
+    && rm -rf /var/lib/apt/lists/*
 RUN pip install --no-cache-dir . \
     && useradd --create-home --uid 10001 allocbot \
     && mkdir -p /data && chown allocbot /data
