@@ -17,9 +17,10 @@ The steps, in order of precedence:
 4. Combinations (``bot.matching.subsets``). A line that pays several
    shipments, or several lines that pay the rows of one order without
    payment references, are matched by subset sums.
-5. Exchange-rate band. A line without its original amount is matched to
-   a foreign-currency shipment within the band of ``bot.matching.charges``,
-   when that shipment is the only one and no other line fits it.
+5. Exchange-rate band. Lines without their original amount are paired as
+   in step 3 with the foreign-currency shipments within their bands
+   (``bot.matching.charges``). The cost is the days apart plus how many
+   spreads the implied rate lies from the estimated one.
 6. Refunds (``bot.matching.refunds``). Credits are matched to what they
    pay back, among the items that a card line paid, in this run or before.
 7. Lines from other merchants become items of their own.
@@ -33,10 +34,9 @@ it reads records and returns records, and the pipeline stores the result.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
 
 from bot.matching import reasons
 from bot.matching.charges import (
@@ -120,6 +120,8 @@ class _Reconciler:
         # id() of rows, and indexes of lines, whose candidates all went to nearer partners.
         self.outbid_rows: set[int] = set()
         self.outbid_lines: set[int] = set()
+        # id() of rows left open, with a reason that overrides the one derived at the end.
+        self.open_reasons: dict[int, Reason] = {}
 
     def run(self, items: Sequence[ReportItem], earlier: Sequence[ReportItem]) -> Reconciliation:
         _, not_card, duplicates = self._prepare(items, earlier)
@@ -326,30 +328,52 @@ class _Reconciler:
     # -- step 5: exchange-rate band ----------------------------------------------------
 
     def _exchange_band(self, waiting: list[int]) -> None:
-        shipments = [shipment for shipment in self._uncontested() if shipment.currency != "NOK"]
-        candidates: dict[int, list[int]] = {}
-        rivals: dict[int, list[int]] = defaultdict(list)
-        for index in waiting:
-            charge = self.charges[index]
-            if charge.original_amount is not None:
-                continue
-            candidates[index] = [
-                column for column, shipment in enumerate(shipments)
-                if in_window(charge, shipment.charged_on)
-                and _fits(band_range(charge, shipment.currency, self.rates), shipment)
-            ]
-            for column in candidates[index]:
-                rivals[column].append(index)
+        """Pair the lines without an original amount with the foreign-currency shipments within their bands.
 
-        for index, columns in candidates.items():
-            if len(columns) == 1 and len(rivals[columns[0]]) == 1:
-                shipment = shipments[columns[0]]
-                self._match(index, [shipment], reasons.reason(reasons.BY_EXCHANGE_BAND, amount=shipment.total,
-                                                              currency=shipment.currency))
-            elif columns:
-                self._leave_open(index, reasons.reason(reasons.BAND_AMBIGUOUS, count=len(columns)))
-                for column in columns:
-                    self._contest(shipments[column].items, len(rivals[column]))
+        As in step 3, competing lines and shipments are paired together. So
+        a line that fits two shipments is matched when another line can take
+        only one of them. A pair is kept only when every best pairing makes it.
+        """
+        lines = [index for index in waiting if self.charges[index].original_amount is None]
+        shipments = [shipment for shipment in self._uncontested() if shipment.currency != "NOK"]
+        candidates = {row: self._band_candidates(self.charges[index], shipments) for row, index in enumerate(lines)}
+
+        result = pair(candidates, [_line_key(self.charges[index]) for index in lines],
+                      [signature(shipment) for shipment in shipments])
+
+        for row, column in result.pairs.items():
+            shipment = shipments[column]
+            self._match(lines[row], [shipment], reasons.reason(reasons.BY_EXCHANGE_BAND, amount=shipment.total,
+                                                               currency=shipment.currency))
+        for row in result.ambiguous_rows:
+            self._leave_open(lines[row], _band_line_reason(candidates, row))
+        for column in result.ambiguous_columns:
+            self._leave_band_shipment_open(shipments[column], candidates, column)
+        # NOTE: TAKEN and LINES_TAKEN say "nearer in date", but here the winners may have had the nearer rate.
+        self.outbid_lines.update(lines[row] for row in result.outbid_rows)
+        for column in result.outbid_columns:
+            self.outbid_rows.update(id(item) for item in shipments[column].items)
+
+    def _band_candidates(self, charge: CardCharge, shipments: Sequence[Shipment]) -> dict[int, int]:
+        """Return the shipments in the line's date window and exchange-rate band, by position, with their costs."""
+        return {
+            column: _band_cost(charge, shipment, self.rates[shipment.currency])
+            for column, shipment in enumerate(shipments)
+            if in_window(charge, shipment.charged_on)
+            and _fits(band_range(charge, shipment.currency, self.rates), shipment)
+        }
+
+    def _leave_band_shipment_open(self, shipment: Shipment, candidates: Mapping[int, Mapping[int, int]],
+                                  column: int) -> None:
+        """Record why an ambiguous shipment stays open: several lines fit it, or its one line fits several."""
+        rivals = [row for row in candidates if column in candidates[row]]
+        if len(rivals) > 1:
+            self._contest(shipment.items, len(rivals))
+            return
+        # pair() leaves a shipment with one line open only when that line fits other shipments as well.
+        note = reasons.reason(reasons.BAND_LINE_AMBIGUOUS, count=len(candidates[rivals[0]]))
+        for item in shipment.items:
+            self.open_reasons[id(item)] = note
 
     # -- step 6: refunds -----------------------------------------------------------------
 
@@ -471,6 +495,9 @@ class _Reconciler:
 
     def _open_shipment_reason(self, shipment: Shipment) -> Reason:
         rows = [id(item) for item in shipment.items]
+        chosen = [self.open_reasons[row] for row in rows if row in self.open_reasons]
+        if chosen:
+            return chosen[0]
         contested = max((self.contested.get(row, 0) for row in rows), default=0)
         if contested:
             return reasons.reason(reasons.AMBIGUOUS_SHIPMENT, count=contested)
@@ -509,6 +536,34 @@ def _pair_cost(charge: CardCharge, shipment: Shipment) -> int:
     middle = (amount_range.low + amount_range.high) // 2
     cents_off = abs(to_cents(shipment.total) - middle)
     return abs((charge.date - shipment.charged_on).days) + CENT_OFF_COST * cents_off
+
+
+# A whole spread off the estimated rate costs more than the widest date window.
+# Rates within one spread count as equal, because the spread is the estimate's own uncertainty.
+SPREAD_OFF_COST = DAYS_BEFORE + DAYS_AFTER + 1
+
+
+def _band_cost(charge: CardCharge, shipment: Shipment, rate: tuple[Decimal, Decimal]) -> int:
+    """Return the cost of pairing a line with a shipment in its band: days apart, plus a penalty per spread off.
+
+    ``rate`` is the estimated NOK rate of the shipment's currency and its
+    spread, as a share of the rate. The line's NOK amount divided by the
+    shipment's total is the implied rate.
+    """
+    estimate, spread = rate
+    implied = abs(charge.amount) / shipment.total
+    spreads_off = int((abs(implied / estimate - 1) / spread).to_integral_value(ROUND_FLOOR))
+    return abs((charge.date - shipment.charged_on).days) + SPREAD_OFF_COST * spreads_off
+
+
+def _band_line_reason(candidates: Mapping[int, Mapping[int, int]], row: int) -> Reason:
+    """Return why an ambiguous line stays open: it fits several shipments, or its one shipment fits several lines."""
+    columns = candidates[row]
+    if len(columns) > 1:
+        return reasons.reason(reasons.BAND_AMBIGUOUS, count=len(columns))
+    (column,) = columns
+    rivals = sum(1 for other in candidates if column in candidates[other])
+    return reasons.reason(reasons.BAND_SHARED, count=rivals)
 
 
 def _fits(amount_range: AmountRange | None, shipment: Shipment) -> bool:

@@ -88,3 +88,70 @@ def test_original_amount_exact_to_the_cent(original, matched):
     result = reconcile(items, [line("2366.54", original=original, currency="EUR")])
 
     assert (len(result.matches) == 1) is matched
+
+
+def test_band_pairs_line_with_second_fit():
+    # The first line fits both shipments, the second only the smaller one, so only one pairing matches both.
+    items = [shipment("304-1000000-0011", "179.97"), shipment("304-1000000-0012", "164.70", line=3)]
+    charges = [line("2087.83"), line("1910.68", number=3)]
+
+    result = reconcile(items, charges)
+
+    pairs = {match.charge.amount: match.shipments[0].order_id for match in result.matches}
+    assert pairs == {Decimal("2087.83"): "304-1000000-0011", Decimal("1910.68"): "304-1000000-0012"}
+    assert {match.reason.template for match in result.matches} == {reasons.BY_EXCHANGE_BAND}
+    assert result.matches[0].reason.params["currency"] == "EUR"
+    assert result.unmatched_shipments == ()
+
+
+def test_band_prefers_nearest_rate():
+    # Both lines fit both shipments. Paired crosswise, one implied rate lies more than the 6 % spread
+    # from the reference rate, while paired straight both lie 1 % above it (11.817 NOK per EUR).
+    items = [shipment("304-1000000-0013", "180.00"), shipment("304-1000000-0014", "170.00", line=3)]
+    charges = [line("2127.06"), line("2008.89", number=3)]
+
+    result = reconcile(items, charges)
+
+    pairs = {match.charge.line: match.shipments[0].order_id for match in result.matches}
+    assert pairs == {2: "304-1000000-0013", 3: "304-1000000-0014"}
+
+
+def test_band_equal_lines_ambiguous():
+    # Lines of the same amount a day apart: either pairing costs the same.
+    items = [shipment("304-1000000-0015", "199.97"), shipment("304-1000000-0016", "201.50", line=3)]
+    charges = [line("2400.00", day=3), line("2400.00", day=4, number=3)]
+
+    result = reconcile(items, charges)
+
+    assert result.matches == ()
+    assert len(result.charge_notes) == 2
+    for note in result.charge_notes:
+        assert note.reason == reasons.reason(reasons.BAND_AMBIGUOUS, count=2)
+    assert len(result.shipment_notes) == 2
+    for note in result.shipment_notes:
+        assert note.reason == reasons.reason(reasons.AMBIGUOUS_SHIPMENT, count=2)
+
+
+def test_band_line_two_shipments_reasons():
+    items = [shipment("304-1000000-0017", "199.97"), shipment("304-1000000-0018", "201.50", line=3)]
+
+    result = reconcile(items, [line("2400.00")])
+
+    assert result.charge_notes[0].reason == reasons.reason(reasons.BAND_AMBIGUOUS, count=2)
+    assert len(result.shipment_notes) == 2
+    for note in result.shipment_notes:
+        assert note.reason == reasons.reason(reasons.BAND_LINE_AMBIGUOUS, count=2)
+
+
+def test_band_two_lines_one_shipment_reasons():
+    items = [shipment("304-1000000-0019", "199.97")]
+    charges = [line("2400.00", day=3), line("2390.00", day=3, number=3)]
+
+    result = reconcile(items, charges)
+
+    assert result.matches == ()
+    assert len(result.charge_notes) == 2
+    for note in result.charge_notes:
+        assert note.reason == reasons.reason(reasons.BAND_SHARED, count=2)
+    (shipment_note,) = result.shipment_notes
+    assert shipment_note.reason == reasons.reason(reasons.AMBIGUOUS_SHIPMENT, count=2)

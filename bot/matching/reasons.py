@@ -25,8 +25,8 @@ BY_REFERENCE = N_("matched by payment reference {reference}")
 BY_ORDER_ID = N_("matched by order {order_id}, which the card line names")
 BY_AMOUNT = N_("matched by amount {amount} and payment date {date}")
 BY_SUBSET = N_("{count} open shipments or order rows paid around {date} add up to {amount}")
-BY_EXCHANGE_BAND = N_("the card line has no original amount; the shipment of {amount} is the only one "
-                      "within the exchange-rate band")
+BY_EXCHANGE_BAND = N_("the card line has no original amount; the shipment of {amount} fits within the "
+                      "exchange-rate band, and no other pairing of the open card lines fits as well")
 CARD_ITEM = N_("card line from another merchant, booked as one item")
 CREDIT_ITEM = N_("credit from another merchant that matches no earlier purchase, booked as one item")
 
@@ -56,6 +56,8 @@ ORDER_UNKNOWN = N_("order {order_id}, which the card line names, has no open shi
                    "received so far")
 BAND_AMBIGUOUS = N_("the card line has no original amount, and {count} foreign-currency shipments fit within "
                     "the exchange-rate band")
+BAND_SHARED = N_("the card line has no original amount, and the only shipment within the exchange-rate band fits "
+                 "{count} card lines; left for the controller")
 ZERO_AMOUNT = N_("the card line's amount is zero")
 NOT_STORED = N_("the store rejected the card line's links ({error}); it stays open and is tried again on the "
                 "next run")
@@ -73,6 +75,8 @@ BEFORE_STATEMENT = N_("paid {date}, close to or before the first card line recei
                       "earlier statement")
 NO_CARD_LINE = N_("no card line of {amount} between {first} and {last}")
 AMBIGUOUS_SHIPMENT = N_("{count} card lines fit equally; left for the controller")
+BAND_LINE_AMBIGUOUS = N_("only one card line fits within the exchange-rate band, and {count} shipments fit that "
+                         "line; left for the controller")
 LINES_TAKEN = N_("the card lines that fit were matched to other shipments nearer in date")
 DUPLICATE = N_("the same shipment as in {source}, so it is counted once")
 MATCHED_BEFORE = N_("shipment {order_id} {reference} was matched to a card line before, so it is counted once")
