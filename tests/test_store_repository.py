@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, text
+from sqlalchemy import func, insert, text
 from sqlmodel import select
 
 from bot.records import Allocation, CardCharge, Reason, ReportItem, Statement, Suggestion
@@ -204,6 +204,93 @@ def test_later_report_fills_payment_reference(store):
         references = {row.payment_reference for row in session.exec(select(AmazonItem)).all()}
         assert _count(session, AmazonItem) == 3
     assert references == {"PAY-71"}
+
+
+def test_mixed_report_stores_only_new_items(store):
+    """One later report with new items, two kinds of duplicates and a second shipment of a stored order and ASIN."""
+    hub, coffee, _ = REPORT
+    unpaid_cable = replace(coffee, line=5, order_id="114-5550001-0000001", asin="B0CABLE001", payment_reference=None,
+                           title="USB-C-kabel 2 m")
+    open_hub = replace(hub, order_shipping=Decimal("49.00"), order_status="Open")
+    with store.session() as session:
+        first = add_document(session, kind="order_report", filename="ordrer-mars.csv", sha256=_sha(1))
+        add_report_items(session, first, [open_hub, coffee, unpaid_cable])
+
+    new_order_item = replace(coffee, line=2, order_id="114-7770002-0000002", asin="B0MOUSE001", title="Mus")
+    # The first row of the stored order gives its new status and total, but no shipping.
+    closed_coffee = replace(coffee, order_status="Closed", order_net_total=Decimal("1137.80"))
+    second_shipment = replace(hub, line=3, payment_reference="PAY-72", quantity=1, net_total=Decimal("349.00"))
+    refunded_cable = replace(unpaid_cable, line=4, refund_amount=Decimal("89.00"), refund_date=date(2026, 3, 20))
+    another_new_item = replace(new_order_item, line=6, asin="B0PAD00001", title="Musematte")
+    later = [new_order_item, closed_coffee, second_shipment, refunded_cable, another_new_item]
+    with store.session() as session:
+        second = add_document(session, kind="order_report", filename="ordrer-april.csv", sha256=_sha(2))
+        stored, duplicates = add_report_items(session, second, later)
+
+    assert [row.item_key for row in stored] == [
+        "114-7770002-0000002:B0MOUSE001:1",
+        "114-3941689-8772232:B0BQLLB61B:1:PAY-72",
+        "114-7770002-0000002:B0PAD00001:1",
+    ]
+    assert [row.line for row in stored] == [2, 3, 6]
+    assert {row.document_id for row in stored} == {second.id}
+    assert duplicates == 2
+    with store.session() as session:
+        assert _count(session, AmazonItem) == 6
+        assert _count(session, AmazonOrder) == 3
+        cable = session.exec(select(AmazonItem).where(AmazonItem.asin == "B0CABLE001")).one()
+        hubs = session.exec(select(AmazonItem).where(AmazonItem.asin == "B0BQLLB61B")
+                            .order_by(AmazonItem.id)).all()
+        order = session.exec(select(AmazonOrder).where(AmazonOrder.order_id == hub.order_id)).one()
+    assert (order.status, order.net_total, order.shipping) == ("Closed", Decimal("1137.80"), Decimal("49.00"))
+    assert (cable.refund_amount, cable.refund_date) == (Decimal("89.00"), date(2026, 3, 20))
+    assert cable.document_id == first.id
+    assert [(row.payment_reference, row.quantity) for row in hubs] == [("PAY-71", 2), ("PAY-72", 1)]
+
+
+def test_concurrently_stored_items_count_as_duplicates(store, monkeypatch):
+    """A row stored by another writer between the select of taken keys and the insert is skipped, not an error."""
+    import bot.store.repository as repository
+
+    real_insert = repository.insert_many_unless_taken
+    sneaked_in: list[str] = []
+
+    def insert_after_another_writer(session, model, rows, unique_column):
+        if rows and model is AmazonItem and not sneaked_in:
+            # The other writer read an older report, without the refund.
+            session.exec(insert(AmazonItem).values({**rows[0], "refund_amount": None, "refund_date": None}))
+            sneaked_in.append(rows[0]["item_key"])
+        return real_insert(session, model, rows, unique_column)
+
+    monkeypatch.setattr(repository, "insert_many_unless_taken", insert_after_another_writer)
+    refunded_hub = replace(REPORT[0], refund_amount=Decimal("349.00"), refund_date=date(2026, 3, 20))
+    with store.session() as session:
+        document = add_document(session, kind="order_report", filename="ordrerapport.csv", sha256=_sha(1))
+        stored, duplicates = add_report_items(session, document, (refunded_hub, *REPORT[1:]))
+
+    assert sneaked_in == ["114-3941689-8772232:B0BQLLB61B:1"]
+    assert [row.item_key for row in stored] == ["114-3941689-8772232:B07KXQ9YQ4:1", "114-3941689-8772232:B07KXQ9YQ4:2"]
+    assert duplicates == 1
+    with store.session() as session:
+        assert _count(session, AmazonItem) == 3
+        hub = session.exec(select(AmazonItem).where(AmazonItem.asin == "B0BQLLB61B")).one()
+    assert hub.refund_amount == Decimal("349.00")
+
+
+def test_later_report_updates_loaded_objects(store):
+    uncharged = tuple(replace(item, payment_reference=None) for item in REPORT)
+    closed = (replace(REPORT[0], order_status="Closed"), *REPORT[1:])
+    with store.session() as session:
+        early = add_document(session, kind="order_report", filename="ordrer-tidlig.csv", sha256=_sha(5))
+        (hub, *_), _ = add_report_items(session, early, uncharged)
+        assert hub.payment_reference is None
+        assert hub.order.status is None
+
+        late = add_document(session, kind="order_report", filename="ordrer-sen.csv", sha256=_sha(6))
+        add_report_items(session, late, closed)
+
+        assert hub.payment_reference == "PAY-71"
+        assert hub.order.status == "Closed"
 
 
 def test_statement_as_csv_and_pdf_stores_charges_once(store):

@@ -12,12 +12,12 @@ import logging
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
 
-from sqlalchemy import case, delete, exists, update
+from sqlalchemy import bindparam, case, delete, exists, update
 from sqlalchemy.orm import selectinload
 from sqlmodel import Session, col, select
 
@@ -41,7 +41,7 @@ from bot.store.models import (
     SuggestionRow,
     utc_now,
 )
-from bot.store.upsert import dialect_insert
+from bot.store.upsert import dialect_insert, insert_many_unless_taken
 
 __all__ = [
     "AlreadyDecided",
@@ -81,6 +81,7 @@ UNDECIDED_STATES = ("new", "suggested", "asked")
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 _Row = TypeVar("_Row", bound=StoreModel)
+_Value = TypeVar("_Value")
 
 
 class DuplicateDocument(Exception):
@@ -197,42 +198,22 @@ def add_report_items(
     the refund columns at any time. Order-level amounts and the order
     status are updated from the latest document that gives them.
 
-    ``progress`` is called with the items done and the item count every
-    `PROGRESS_STEP` items, because a report of 20 000 items takes about 40 s
-    to store on SQLite.
+    The new rows come back in the order of ``items``. The items are stored
+    in batches of `PROGRESS_STEP`, with a few multi-row statements each, and
+    ``progress`` is called with the items done and the item count before
+    each batch and at the end.
     """
-    order_row_ids: dict[str, int] = {}
-    for item in items:
-        if item.order_id not in order_row_ids:
-            order_row_ids[item.order_id] = _order_row_id(session, item)
+    order_row_ids = _order_row_ids(session, items)
     earlier_rows = _charged_rows_elsewhere(session, list(order_row_ids.values()), document.id)
     charged_rows: Counter[tuple[int, str, str | None]] = Counter()
+    keyed_items = list(zip(items, occurrence_keys(items)))
     stored: list[AmazonItem] = []
 
-    for done, (item, item_key) in enumerate(zip(items, occurrence_keys(items))):
-        if progress is not None and done % PROGRESS_STEP == 0:
-            progress(done, len(items))
-        order_row_id = order_row_ids[item.order_id]
-        if item.payment_reference:
-            charge_row = (order_row_id, item.payment_reference, item.asin)
-            charged_rows[charge_row] += 1
-            earlier = earlier_rows.get(charge_row, [])
-            if len(earlier) >= charged_rows[charge_row]:
-                _fill_later_columns(session, earlier[charged_rows[charge_row] - 1], item)
-                continue
-
-        row = _insert_unless_taken(session, _item_row(item, document, order_row_id, item_key), "item_key")
-        if row is None:
-            taken = session.exec(select(AmazonItem).where(AmazonItem.item_key == item_key)).one()
-            if item.payment_reference and taken.payment_reference not in (None, item.payment_reference):
-                # Another shipment of the same order and ASIN took the occurrence key first.
-                row = _insert_unless_taken(
-                    session, _item_row(item, document, order_row_id, f"{item_key}:{item.payment_reference}"),
-                    "item_key")
-            if row is None:
-                _fill_later_columns(session, taken.id, item)
-        if row is not None:
-            stored.append(row)
+    for start in range(0, len(items), PROGRESS_STEP):
+        if progress is not None:
+            progress(start, len(items))
+        batch = keyed_items[start:start + PROGRESS_STEP]
+        stored.extend(_store_item_batch(session, document, batch, order_row_ids, earlier_rows, charged_rows))
 
     if progress is not None:
         progress(len(items), len(items))
@@ -665,15 +646,176 @@ def _insert_unless_taken(session: Session, row: _Row, unique_column: str) -> _Ro
     return session.exec(statement).scalars().first()
 
 
+def _order_row_ids(session: Session, items: Sequence[ReportItem]) -> dict[str, int]:
+    """Store the new orders of ``items``, update the stored ones, and return each order's row id.
+
+    An order's first item gives its columns. A stored order gets the
+    order-level values that this item has and keeps the others.
+    """
+    first_items: dict[str, ReportItem] = {}
+    for item in items:
+        first_items.setdefault(item.order_id, item)
+
+    row_ids = _stored_order_row_ids(session, list(first_items))
+    new_orders = [_order_values(item) for order_id, item in first_items.items() if order_id not in row_ids]
+    inserted_orders = insert_many_unless_taken(session, AmazonOrder, new_orders, "order_id")
+    inserted = {order.order_id: order.id for order in inserted_orders}
+    # A concurrent transaction stored these orders between the select and the insert.
+    lost = [order_id for order_id in first_items if order_id not in row_ids and order_id not in inserted]
+    row_ids.update(_stored_order_row_ids(session, lost))
+
+    _update_order_level_columns(session, [(row_ids[order_id], first_items[order_id]) for order_id in row_ids])
+    row_ids.update(inserted)
+    return row_ids
+
+
+def _stored_order_row_ids(session: Session, order_ids: list[str]) -> dict[str, int]:
+    row_ids: dict[str, int] = {}
+    for chunk in _chunks(order_ids):
+        statement = select(AmazonOrder.order_id, AmazonOrder.id).where(col(AmazonOrder.order_id).in_(chunk))
+        row_ids.update(session.exec(statement).all())
+    return row_ids
+
+
+def _order_values(item: ReportItem) -> dict[str, object]:
+    return {
+        "order_id": item.order_id,
+        "order_date": item.order_date,
+        "currency": item.currency,
+        "requester_email": _normalise_email(item.account_user_email),
+        "po_number": item.po_number,
+        **_order_level_values(item),
+    }
+
+
+def _order_level_values(item: ReportItem) -> dict[str, object]:
+    """Return the order-level amounts and status that ``item`` gives, leaving out those it lacks."""
+    values = {"shipping": item.order_shipping, "promotion": item.order_promotion, "tax": item.order_tax,
+              "net_total": item.order_net_total, "status": item.order_status}
+    return {column: value for column, value in values.items() if value is not None}
+
+
+def _update_order_level_columns(session: Session, orders: list[tuple[int, ReportItem]]) -> None:
+    """Set the order-level values that each item gives on its stored order, with one executemany per set of columns."""
+    updates: dict[tuple[str, ...], list[dict[str, object]]] = {}
+    for order_row_id, item in orders:
+        values = _order_level_values(item)
+        if values:
+            updates.setdefault(tuple(sorted(values)), []).append({"order_row_id": order_row_id, **values})
+
+    # The Table, not the model, so that the parameter list runs as a plain executemany.
+    table = AmazonOrder.__table__
+    for columns, parameters in updates.items():
+        statement = update(table).where(table.c.id == bindparam("order_row_id")).values(
+            {column: bindparam(column) for column in columns})
+        session.exec(statement, params=parameters)
+        for row in parameters:
+            _expire_loaded(session, AmazonOrder, row["order_row_id"], columns)
+
+
+def _store_item_batch(
+    session: Session, document: Document, batch: list[tuple[ReportItem, str]], order_row_ids: dict[str, int],
+    earlier_rows: dict[tuple[int, str, str | None], list[int]], charged_rows: Counter[tuple[int, str, str | None]],
+) -> list[AmazonItem]:
+    """Store a batch of items with their occurrence keys as add_report_items() describes, and return the new rows.
+
+    Rows come back in batch order. ``charged_rows`` counts the items per
+    order row, payment reference and ASIN across batches.
+    """
+    duplicate_of: dict[int, int] = {}
+    new_rows: dict[int, dict[str, object]] = {}
+    for position, (item, item_key) in enumerate(batch):
+        order_row_id = order_row_ids[item.order_id]
+        earlier_id = _earlier_charged_row(item, order_row_id, earlier_rows, charged_rows)
+        if earlier_id is not None:
+            duplicate_of[position] = earlier_id
+        else:
+            new_rows[position] = _item_values(item, document, order_row_id, item_key)
+
+    stored, existing = _insert_items_unless_taken(session, new_rows)
+
+    fallback_rows: dict[int, dict[str, object]] = {}
+    for position, (existing_id, existing_reference) in existing.items():
+        reference = batch[position][0].payment_reference
+        if reference and existing_reference not in (None, reference):
+            # Another shipment of the same order and ASIN took the occurrence key first.
+            item_key = f"{new_rows[position]['item_key']}:{reference}"
+            fallback_rows[position] = {**new_rows[position], "item_key": item_key}
+        else:
+            duplicate_of[position] = existing_id
+
+    stored_fallbacks, existing_fallbacks = _insert_items_unless_taken(session, fallback_rows)
+    stored.update(stored_fallbacks)
+    for position in existing_fallbacks:
+        # The fallback key is taken too, so the item fills in the row with its occurrence key.
+        duplicate_of[position] = existing[position][0]
+
+    _fill_later_columns(session, [(duplicate_of[position], batch[position][0]) for position in sorted(duplicate_of)])
+    return [stored[position] for position in sorted(stored)]
+
+
+def _earlier_charged_row(item: ReportItem, order_row_id: int,
+                         earlier_rows: dict[tuple[int, str, str | None], list[int]],
+                         charged_rows: Counter[tuple[int, str, str | None]]) -> int | None:
+    """Count the item's charge row and return the id of the other document's item it repeats, or None.
+
+    The n-th item of an order row, payment reference and ASIN repeats the
+    n-th such item of other documents, when there is one.
+    """
+    if not item.payment_reference:
+        return None
+    charge_row = (order_row_id, item.payment_reference, item.asin)
+    charged_rows[charge_row] += 1
+    earlier = earlier_rows.get(charge_row, [])
+    if len(earlier) < charged_rows[charge_row]:
+        return None
+    return earlier[charged_rows[charge_row] - 1]
+
+
+def _insert_items_unless_taken(
+    session: Session, rows: dict[int, dict[str, object]]
+) -> tuple[dict[int, AmazonItem], dict[int, tuple[int, str | None]]]:
+    """Insert the item rows whose ``item_key`` is free, keyed by batch position.
+
+    Returns the inserted rows, and the id and payment reference of the
+    stored item that has the key of each other row. The select before
+    the insert spares a report sent again most of the insert's work. The
+    insert's ON CONFLICT clause still guards against a concurrent
+    transaction that stores the same key.
+    """
+    positions = {values["item_key"]: position for position, values in rows.items()}
+    existing = _stored_items_by_key(session, list(positions))
+    free_rows = [values for values in rows.values() if values["item_key"] not in existing]
+    inserted = insert_many_unless_taken(session, AmazonItem, free_rows, "item_key")
+
+    inserted_keys = {row.item_key for row in inserted}
+    # A concurrent transaction stored these keys between the select and the insert.
+    lost = [values["item_key"] for values in free_rows if values["item_key"] not in inserted_keys]
+    existing.update(_stored_items_by_key(session, lost))
+
+    stored = {positions[row.item_key]: row for row in inserted}
+    return stored, {positions[item_key]: stored_item for item_key, stored_item in existing.items()}
+
+
+def _stored_items_by_key(session: Session, item_keys: list[str]) -> dict[str, tuple[int, str | None]]:
+    """Return the id and payment reference of the stored items with these keys."""
+    found: dict[str, tuple[int, str | None]] = {}
+    for chunk in _chunks(item_keys):
+        statement = (select(AmazonItem.item_key, AmazonItem.id, AmazonItem.payment_reference)
+                     .where(col(AmazonItem.item_key).in_(chunk)))
+        for item_key, item_id, payment_reference in session.exec(statement):
+            found[item_key] = (item_id, payment_reference)
+    return found
+
+
 def _charged_rows_elsewhere(session: Session, order_row_ids: list[int],
                             document_id: int) -> dict[tuple[int, str, str | None], list[int]]:
     """Return the ids of Amazon items of other documents by order row, payment reference and ASIN, oldest first."""
     rows: dict[tuple[int, str, str | None], list[int]] = {}
-    # Chunks keep the IN list under SQLite's limit of bound parameters.
-    for start in range(0, len(order_row_ids), 500):
+    for chunk in _chunks(order_row_ids):
         statement = (
             select(AmazonItem.id, AmazonItem.amazon_order_id, AmazonItem.payment_reference, AmazonItem.asin)
-            .where(col(AmazonItem.amazon_order_id).in_(order_row_ids[start:start + 500]),
+            .where(col(AmazonItem.amazon_order_id).in_(chunk),
                    col(AmazonItem.payment_reference).is_not(None), col(AmazonItem.document_id) != document_id,
                    AmazonItem.origin == "amazon")
             .order_by(col(AmazonItem.id))
@@ -683,96 +825,136 @@ def _charged_rows_elsewhere(session: Session, order_row_ids: list[int],
     return rows
 
 
-def _fill_later_columns(session: Session, item_id: int, item: ReportItem) -> None:
-    """Give a stored item what a later document adds: payment columns and refund columns.
+def _fill_later_columns(session: Session, duplicates: list[tuple[int, ReportItem]]) -> None:
+    """Give stored items what a later document adds: payment columns and refund columns.
 
-    The payment columns are filled only while the item is new and not
-    linked to a charge, because reconciliation may have used them since.
+    ``duplicates`` pairs a stored item's id with the item read again. The
+    payment columns are filled only while the item is new and not linked to
+    a charge, because reconciliation may have used them since. A select
+    first leaves out the UPDATEs that cannot match, which are almost all of
+    them for a report sent again. Each UPDATE still has its full condition.
     NOTE: when a later report splits one row over two shipments, the stored
     row keeps its first quantity and the second shipment becomes a new item.
     """
-    if item.payment_reference:
-        result = session.exec(
-            update(AmazonItem)
-            .where(col(AmazonItem.id) == item_id, col(AmazonItem.payment_reference).is_(None),
-                   AmazonItem.state == "new", col(AmazonItem.card_transaction_id).is_(None))
-            .values(payment_reference=item.payment_reference, payment_date=item.payment_date,
-                    payment_amount=item.payment_amount, payment_instrument=item.payment_instrument)
-        )
-        if result.rowcount:
-            log.info("Amazon item %s: payment reference %s filled in from a later report", item_id,
-                     item.payment_reference)
+    duplicates = [(item_id, item) for item_id, item in duplicates
+                  if item.payment_reference or item.refund_amount is not None]
+    payment_closed, refunded = _items_with_filled_columns(session, [item_id for item_id, _ in duplicates])
 
-    if item.refund_amount is not None:
-        result = session.exec(
-            update(AmazonItem)
-            .where(col(AmazonItem.id) == item_id, col(AmazonItem.refund_amount).is_(None))
-            .values(refund_amount=item.refund_amount, refund_date=item.refund_date)
-        )
-        if result.rowcount:
-            log.info("Amazon item %s: refund of %s filled in from a later report", item_id, item.refund_amount)
+    # A second UPDATE of an item would not match: the first filled the columns, or found them closed.
+    for item_id, item in duplicates:
+        if item.payment_reference and item_id not in payment_closed:
+            _fill_payment_columns(session, item_id, item)
+            payment_closed.add(item_id)
+        if item.refund_amount is not None and item_id not in refunded:
+            _fill_refund_columns(session, item_id, item)
+            refunded.add(item_id)
 
 
-def _order_row_id(session: Session, item: ReportItem) -> int:
-    """Return the row id of the item's order, storing the order first or updating its order-level columns."""
-    order_level = {
-        column: value
-        for column, value in (("shipping", item.order_shipping), ("promotion", item.order_promotion),
-                              ("tax", item.order_tax), ("net_total", item.order_net_total),
-                              ("status", item.order_status))
-        if value is not None
+def _items_with_filled_columns(session: Session, item_ids: list[int]) -> tuple[set[int], set[int]]:
+    """Return the ids whose payment columns may no longer be filled, and the ids that have a refund already."""
+    payment_closed: set[int] = set()
+    refunded: set[int] = set()
+    for chunk in _chunks(item_ids):
+        statement = (select(AmazonItem.id, AmazonItem.payment_reference, AmazonItem.state,
+                            AmazonItem.card_transaction_id, AmazonItem.refund_amount)
+                     .where(col(AmazonItem.id).in_(chunk)))
+        for item_id, payment_reference, state, card_transaction_id, refund_amount in session.exec(statement):
+            if payment_reference is not None or state != "new" or card_transaction_id is not None:
+                payment_closed.add(item_id)
+            if refund_amount is not None:
+                refunded.add(item_id)
+    return payment_closed, refunded
+
+
+# The UPDATEs that fill in a stored item's payment and refund columns. They
+# are built once and on the Table, because building an ORM UPDATE per item
+# took most of the time of filling in 20 000 items on SQLite. Instead of the
+# ORM, _expire_loaded() brings the session's objects up to date.
+_ITEMS = AmazonItem.__table__
+_FILL_PAYMENT_COLUMNS = (
+    update(_ITEMS)
+    .where(_ITEMS.c.id == bindparam("item_id"), _ITEMS.c.payment_reference.is_(None), _ITEMS.c.state == "new",
+           _ITEMS.c.card_transaction_id.is_(None))
+    .values(payment_reference=bindparam("new_payment_reference"), payment_date=bindparam("new_payment_date"),
+            payment_amount=bindparam("new_payment_amount"),
+            payment_instrument=bindparam("new_payment_instrument"))
+)
+_FILL_REFUND_COLUMNS = (
+    update(_ITEMS)
+    .where(_ITEMS.c.id == bindparam("item_id"), _ITEMS.c.refund_amount.is_(None))
+    .values(refund_amount=bindparam("new_refund_amount"), refund_date=bindparam("new_refund_date"))
+)
+
+
+def _fill_payment_columns(session: Session, item_id: int, item: ReportItem) -> None:
+    result = session.exec(_FILL_PAYMENT_COLUMNS, params={
+        "item_id": item_id, "new_payment_reference": item.payment_reference,
+        "new_payment_date": item.payment_date, "new_payment_amount": item.payment_amount,
+        "new_payment_instrument": item.payment_instrument,
+    })
+    if result.rowcount:
+        _expire_loaded(session, AmazonItem, item_id,
+                       ["payment_reference", "payment_date", "payment_amount", "payment_instrument"])
+        log.info("Amazon item %s: payment reference %s filled in from a later report", item_id,
+                 item.payment_reference)
+
+
+def _fill_refund_columns(session: Session, item_id: int, item: ReportItem) -> None:
+    result = session.exec(_FILL_REFUND_COLUMNS, params={
+        "item_id": item_id, "new_refund_amount": item.refund_amount, "new_refund_date": item.refund_date,
+    })
+    if result.rowcount:
+        _expire_loaded(session, AmazonItem, item_id, ["refund_amount", "refund_date"])
+        log.info("Amazon item %s: refund of %s filled in from a later report", item_id, item.refund_amount)
+
+
+def _expire_loaded(session: Session, model: type[StoreModel], row_id: int, attributes: Sequence[str]) -> None:
+    """Expire the attributes of the row's object if it is in the session, so that it reloads what a Core UPDATE set."""
+    loaded = session.identity_map.get(session.identity_key(model, row_id))
+    if loaded is not None:
+        session.expire(loaded, attributes)
+
+
+def _item_values(item: ReportItem, document: Document, order_row_id: int, item_key: str) -> dict[str, object]:
+    """Return the item's column values for an insert. Origin, state and flags get their column defaults."""
+    return {
+        "amazon_order_id": order_row_id,
+        "document_id": document.id,
+        "item_key": item_key,
+        "line": item.line,
+        "title": item.title,
+        "quantity": item.quantity,
+        "unit_price": item.unit_price,
+        "net_total": item.net_total,
+        "item_tax": item.item_tax,
+        "currency": item.currency,
+        "asin": item.asin,
+        "unspsc": item.unspsc,
+        "category": item.product_category,
+        "brand": item.brand,
+        "seller": item.seller,
+        "shipping_address": item.shipping_address,
+        "payment_reference": item.payment_reference,
+        "payment_date": item.payment_date,
+        "payment_amount": item.payment_amount,
+        "payment_instrument": item.payment_instrument,
+        "shipment_date": item.shipment_date,
+        "subtotal": item.subtotal,
+        "shipping": item.shipping,
+        "promotion": item.promotion,
+        "vat_rate": item.vat_rate,
+        "invoice_number": item.invoice_number,
+        "refund_amount": item.refund_amount,
+        "refund_date": item.refund_date,
+        "requester_email": _normalise_email(item.account_user_email),
+        "custom_fields": dict(item.custom_fields),
     }
-    order = AmazonOrder(
-        order_id=item.order_id,
-        order_date=item.order_date,
-        currency=item.currency,
-        requester_email=_normalise_email(item.account_user_email),
-        po_number=item.po_number,
-        **order_level,
-    )
-    stored = _insert_unless_taken(session, order, "order_id")
-    if stored is not None:
-        return stored.id
-
-    order_row_id = session.exec(select(AmazonOrder.id).where(AmazonOrder.order_id == item.order_id)).one()
-    if order_level:
-        session.exec(update(AmazonOrder).where(col(AmazonOrder.id) == order_row_id).values(**order_level))
-    return order_row_id
 
 
-def _item_row(item: ReportItem, document: Document, order_row_id: int, item_key: str) -> AmazonItem:
-    return AmazonItem(
-        amazon_order_id=order_row_id,
-        document_id=document.id,
-        item_key=item_key,
-        line=item.line,
-        title=item.title,
-        quantity=item.quantity,
-        unit_price=item.unit_price,
-        net_total=item.net_total,
-        item_tax=item.item_tax,
-        currency=item.currency,
-        asin=item.asin,
-        unspsc=item.unspsc,
-        category=item.product_category,
-        brand=item.brand,
-        seller=item.seller,
-        shipping_address=item.shipping_address,
-        payment_reference=item.payment_reference,
-        payment_date=item.payment_date,
-        payment_amount=item.payment_amount,
-        payment_instrument=item.payment_instrument,
-        shipment_date=item.shipment_date,
-        subtotal=item.subtotal,
-        shipping=item.shipping,
-        promotion=item.promotion,
-        vat_rate=item.vat_rate,
-        invoice_number=item.invoice_number,
-        refund_amount=item.refund_amount,
-        refund_date=item.refund_date,
-        requester_email=_normalise_email(item.account_user_email),
-        custom_fields=dict(item.custom_fields),
-    )
+def _chunks(values: list[_Value]) -> Iterator[list[_Value]]:
+    """Yield slices of 500, which keeps an IN list well under SQLite's limit of bound parameters."""
+    for start in range(0, len(values), 500):
+        yield values[start:start + 500]
 
 
 def _charge_identity(charge: CardCharge) -> str:
