@@ -13,7 +13,7 @@ allocation now, for the pipeline to classify and route:
   other refund is classified and routed like a new item.
 
 Lines and shipments left open stay as they are and are matched again on
-the next run; their reasons are logged and returned in the
+the next run. Their reasons are logged and returned in the
 reconciliation. A line whose links the store rejects (an invalid amount,
 an item linked or decided meanwhile) is left open the same way, with
 the error in its reason, so one bad line does not stop the others. Rows
@@ -268,7 +268,7 @@ def _record(session: Session, row: AmazonItem) -> ReportItem:
 
 
 def card_holder_email(card: str | None, master: MasterData) -> str | None:
-    """Return the email of the employee a statement's card field names, by name or email; None when nobody fits.
+    """Return the email of the employee whom a statement's card field names by name or email, or None when no employee fits.
 
     NOTE: a card number (last digits) maps to no employee, because master
     data lists no cards per employee.

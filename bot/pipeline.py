@@ -60,7 +60,7 @@ log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
 
-# Why a refund is booked without asking anyone.
+# The reason a refund is booked without asking anyone.
 LIKE_ORIGINAL = N_("booked like the item this refund pays back")
 
 

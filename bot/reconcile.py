@@ -349,7 +349,7 @@ class _Reconciler:
             self._leave_open(lines[row], _band_line_reason(candidates, row))
         for column in result.ambiguous_columns:
             self._leave_band_shipment_open(shipments[column], candidates, column)
-        # NOTE: TAKEN and LINES_TAKEN say "nearer in date", but here the winners may have had the nearer rate.
+        # NOTE: the TAKEN and LINES_TAKEN texts name the nearer date, although here the nearer rate may have won.
         self.outbid_lines.update(lines[row] for row in result.outbid_rows)
         for column in result.outbid_columns:
             self.outbid_rows.update(id(item) for item in shipments[column].items)

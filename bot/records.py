@@ -77,9 +77,9 @@ class ReportItem:
     shipping: Decimal | None = None
     promotion: Decimal | None = None
     vat_rate: Decimal | None = None
-    # Order-level amounts that some exports give only per order, repeated on
-    # every row of the order; reconciliation spreads what the item totals
-    # lack over the order's items in proportion.
+    # Order-level amounts, which some exports give only per order and repeat
+    # on every row of it. Reconciliation spreads what the item totals lack
+    # over the order's items in proportion.
     order_shipping: Decimal | None = None
     order_promotion: Decimal | None = None
     order_tax: Decimal | None = None

@@ -88,7 +88,7 @@ def test_ingest_without_master_data_is_config_error(tmp_path, company):
     assert "master_data" in err
 
 
-def test_ingest_reports_every_bad_file_and_keeps_the_good(company, tmp_path):
+def test_ingest_several_bad_files(company, tmp_path):
     folder, sample, config = company
     bad_date = tmp_path / "nordea.csv"
     bad_date.write_text("Bokføringsdato;Beløp;Tittel;Valuta\n2026/13/40;-100,00;KIWI;NOK\n", encoding="utf-8")

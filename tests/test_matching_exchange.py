@@ -50,7 +50,7 @@ def test_band_not_for_lines_with_original_amount():
     assert band_range(line("1170.00", original="100.00", currency="EUR"), "EUR", estimate_rates([])) is None
 
 
-def test_nok_line_matched_to_only_eur_shipment_in_band():
+def test_band_single_eur_shipment():
     items = [shipment("304-1000000-0001", "199.97"), shipment("304-1000000-0002", "45.00", line=3)]
     charges = [line("2400.00", original=None), line("117.00", day=3, original="10.00", currency="EUR", number=3)]
 

@@ -79,7 +79,7 @@ def test_refund_by_unique_amount():
     assert result.charge_notes[0].outcome == REFUNDED
 
 
-def test_nok_credit_not_matched_to_euro_purchase_by_rate():
+def test_nok_credit_ignores_rate_band():
     """Found by amount alone, a NOK credit must equal the purchase; 1000 NOK is not 'the same amount' as 85 EUR."""
     items = [item("302-7000000-0000001", "85.00", currency="EUR")]
 

@@ -161,7 +161,8 @@ def test_junk_original_amount_raises_only_invalid_value(value, decimal):
     except InvalidValueError:
         return
     assert amount.is_finite()
-    assert len(currency) == 3 and currency.isupper()
+    assert len(currency) == 3
+    assert currency.isupper()
 
 
 @given(value=cells, forms=st.lists(st.sampled_from(sorted(DATE_FORMATS.keys() - {"mm/dd/yyyy"})), min_size=1))

@@ -9,9 +9,9 @@ position, because Amazon adds columns between exports and localizes them.
 Before reading rows, the parser detects from the values the file's number
 format (`bot.documents.report_numbers`) and the order of day and month in
 its slash dates (`bot.documents.report_dates`). Where the values leave it
-open, the header decides: a German header means decimal comma and
-day-first dates, a header with the VAT wording of EU and UK exports means
-day-first dates, and anything else is read as amazon.com writes it.
+open, the header decides. A German header means decimal comma and
+day-first dates. A header with the VAT wording of EU and UK exports means
+day-first dates. Anything else is read as amazon.com writes it.
 
 A report with a header and no rows is an empty period and gives no items.
 How a row becomes an item, with its derived totals and refunds, is in

@@ -4,5 +4,5 @@
 (``shipments``), card lines are read for references and amount ranges
 (``charges``), then matched one to one (``pairing``), by combinations
 (``subsets``) and as refunds (``refunds``). ``money`` divides amounts to
-the øre and ``reasons`` holds the message ids that explain each outcome.
+the øre and ``reasons`` contains the message ids that explain each outcome.
 """

@@ -26,8 +26,8 @@ RATE = ExactDecimal(18, 8)
 
 DOCUMENT_KINDS = ("order_report", "statement", "email")
 ITEM_STATES = ("new", "suggested", "asked", "awaiting_approval", "decided", "posted", "duplicate")
-# Where an item comes from: a row of an Amazon report or invoice, a card line
-# of another merchant (booked as one item), or a credit that pays an earlier item back.
+# The origins of an item: a row of an Amazon report or invoice, a card line of
+# another merchant (booked as one item), or a credit that pays an earlier item back.
 ITEM_ORIGINS = ("amazon", "card", "refund")
 ALLOCATION_SOURCES = ("auto", "human", "rule", "history")
 ALLOCATION_STATUSES = ("approved", "pending_approval", "rejected")
@@ -268,7 +268,7 @@ class AmazonItem(StoreModel, table=True):
     promotion: Decimal | None = Field(default=None, sa_type=MONEY)
     vat_rate: Decimal | None = Field(default=None, sa_type=ExactDecimal(5, 2))
     invoice_number: str | None = None
-    # What the report says was refunded for the row, positive, and when.
+    # The refund the report gives for the row, as a positive amount, and its date.
     refund_amount: Decimal | None = Field(default=None, sa_type=MONEY)
     refund_date: dt.date | None = None
     requester_email: str | None = Field(default=None, index=True)
