@@ -156,10 +156,64 @@ class ModelSettings(_Section):
     keep_versions: int = Field(10, ge=1)
 
 
+_CODE = r"^[0-9A-Za-z._-]{1,20}$"
+
+
+class DatevSettings(_Section):
+    """The DATEV EXTF header's company fields and the VAT code to tax key (BU-Schlüssel) mapping."""
+
+    consultant_number: int = Field(1001, ge=1001, le=9999999)   # Beraternummer
+    client_number: int = Field(1, ge=1, le=99999)               # Mandantennummer
+    fiscal_year_start: str = Field("01-01", pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")  # MM-DD
+    account_length: int = Field(4, ge=4, le=8)                  # Sachkontenlänge
+    chart_of_accounts: str = Field("", pattern=r"^(\d{2})?$")    # Sachkontenrahmen, such as "03" (SKR03)
+    dictation_code: str = Field("", pattern=r"^[A-Z]{0,2}$")    # Diktatkürzel
+    batch_label: str = Field("allocbot", max_length=30)        # Bezeichnung
+    exported_by: str = Field("", max_length=25)
+    # VAT code of the master data -> DATEV tax key. A VAT code missing here is booked without a tax key.
+    tax_keys: dict[Annotated[str, Field(pattern=_CODE)], Annotated[str, Field(pattern=r"^\d{1,4}$")]] = {}
+
+
+class TripletexSettings(_Section):
+    base_url: str = Field("https://tripletex.no/v2", pattern=r"^https?://\S+$")
+    consumer_token_env: str = Field("TRIPLETEX_CONSUMER_TOKEN", pattern=_ENV_NAME)
+    employee_token_env: str = Field("TRIPLETEX_EMPLOYEE_TOKEN", pattern=_ENV_NAME)
+    # 0 is the employee's own company; an accountant passes a client's company id.
+    company_id: int = Field(0, ge=0)
+    # Voucher type by name, such as "Leverandørfaktura"; empty leaves it to Tripletex.
+    voucher_type: str = ""
+    attach_statement: bool = True
+
+
+class SapSettings(_Section):
+    """SAP Business One Service Layer, such as https://b1.example.no:50000/b1s/v1."""
+
+    base_url: str = Field("", pattern=r"^(https?://\S+)?$")
+    company_db: str = ""
+    username: str = ""
+    password_env: str = Field("SAP_B1_PASSWORD", pattern=_ENV_NAME)
+    # A Service Layer with a self-signed certificate: the CA file to trust, instead of turning checks off.
+    ca_file: Path | None = None
+    # VAT code -> input VAT account. A line whose VAT code is listed is posted net, with the VAT on that account.
+    vat_accounts: dict[Annotated[str, Field(pattern=_CODE)], Annotated[str, Field(pattern=r"^\d{4,15}$")]] = {}
+
+
 class ExportSettings(_Section):
-    connector: Literal["file"] = "file"
+    # "csv" (also under its old name "file") and "json" write files to export_dir, "datev" writes
+    # DATEV EXTF files there, "tripletex" and "sap" post through the ERP's API.
+    connector: Literal["file", "csv", "json", "datev", "tripletex", "sap"] = "csv"
+    # One voucher per card statement, or one per item.
+    grouping: Literal["statement", "item"] = "statement"
     export_dir: Path = Path("var/export")
     card_account: str = Field("2400", pattern=r"^\d{4,8}$")
+    currency: str = Field("NOK", pattern=r"^[A-Z]{3}$")
+    # ERP APIs: attempts per request on timeouts and 5xx answers, and the first pause between them.
+    attempts: int = Field(4, ge=1, le=10)
+    backoff_seconds: float = Field(1.0, ge=0, le=60)
+    timeout_seconds: float = Field(30, gt=0, le=600)
+    datev: DatevSettings = DatevSettings()
+    tripletex: TripletexSettings = TripletexSettings()
+    sap: SapSettings = SapSettings()
 
 
 class SlackSettings(_Section):
@@ -496,7 +550,10 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
         "inbox_dir": resolve(settings.mail.inbox_dir),
         "documents_dir": resolve(settings.mail.documents_dir),
     })
-    export = settings.export.model_copy(update={"export_dir": resolve(settings.export.export_dir)})
+    sap = settings.export.sap
+    if sap.ca_file is not None:
+        sap = sap.model_copy(update={"ca_file": resolve(sap.ca_file)})
+    export = settings.export.model_copy(update={"export_dir": resolve(settings.export.export_dir), "sap": sap})
     model = settings.model.model_copy(update={"dir": resolve(settings.model.dir)})
     master = resolve(settings.master_data) if settings.master_data else None
     store = settings.store.model_copy(update={"url": _resolve_store_url(settings.store.url, base)})
