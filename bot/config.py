@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -65,6 +66,19 @@ def _clock(value: str) -> str:
 
 
 Clock = Annotated[str, AfterValidator(_clock)]
+
+
+def _month_day(value: str) -> str:
+    # 2023 has no 29 February, so a fiscal year cannot start on a day that only leap years have.
+    try:
+        month, day = (int(part) for part in value.split("-"))
+        date(2023, month, day)
+    except ValueError:
+        raise PydanticCustomError("month_day", "expected a date MM-DD") from None
+    return value
+
+
+MonthDay = Annotated[str, Field(pattern=r"^\d{2}-\d{2}$"), AfterValidator(_month_day)]
 
 
 class StoreSettings(_Section):
@@ -164,7 +178,7 @@ class DatevSettings(_Section):
 
     consultant_number: int = Field(1001, ge=1001, le=9999999)   # Beraternummer
     client_number: int = Field(1, ge=1, le=99999)               # Mandantennummer
-    fiscal_year_start: str = Field("01-01", pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")  # MM-DD
+    fiscal_year_start: MonthDay = "01-01"                         # MM-DD
     account_length: int = Field(4, ge=4, le=8)                  # Sachkontenlänge
     chart_of_accounts: str = Field("", pattern=r"^(\d{2})?$")    # Sachkontenrahmen, such as "03" (SKR03)
     dictation_code: str = Field("", pattern=r"^[A-Z]{0,2}$")    # Diktatkürzel
@@ -473,6 +487,7 @@ _EXPECTED = {
     "timezone": N_("expected an IANA time zone name, such as \"Europe/Oslo\""),
     "working_hours": N_("expected slack.work_end to come after slack.work_start"),
     "clock": N_("expected a time of day as HH:MM, such as \"08:00\""),
+    "month_day": N_("expected a day of the year as MM-DD, such as \"07-01\", that every year has"),
     "channel_id": N_("expected a channel id such as C0123ABCD, shown at the bottom of the channel's details, "
                      "not the channel's name"),
     "slash_command": N_("expected a slash command such as /allocbot: a slash and up to 31 lowercase letters, "
