@@ -100,6 +100,11 @@ confidence_treshold = 0.9
     ("[mailbox]\nport = 99999\n", "mailbox.port", "99999", "expected a number of at most 65535"),
     ('[slack]\nmode = "websocket"\n', "slack.mode", "'websocket'", "expected one of 'http', 'socket'"),
     ('[mailbox]\nport = "imaps"\n', "mailbox.port", "'imaps'", "expected a whole number"),
+    ('[export.datev]\nfiscal_year_start = "02-29"\n', "export.datev.fiscal_year_start", "'02-29'",
+     "expected a day of the year as MM-DD"),
+    ('[export.datev]\nfiscal_year_start = "04-31"\n', "export.datev.fiscal_year_start", "'04-31'",
+     "that every year has"),
+    ('[export]\nconnector = "fiken"\n', "export.connector", "'fiken'", "expected one of 'file', 'csv'"),
 ])
 def test_invalid_value_is_described(tmp_path, text, key, value, expected):
     path = write_config(tmp_path, text)
