@@ -83,12 +83,18 @@ class Retrying:
 
 
 def _retry_after(response: httpx.Response) -> float:
-    """Return the seconds a 429 or 503 answer asks to wait, 0 when it names none."""
-    value = response.headers.get("Retry-After", "")
-    try:
-        return min(float(value), RETRY_AFTER_LIMIT)
-    except ValueError:
-        return 0.0
+    """Return the seconds a 429 or 503 answer asks to wait, 0 when it names none.
+
+    Besides Retry-After, a 429 answer may name the seconds left in the
+    rate-limit period in X-Rate-Limit-Reset, as Tripletex's API does.
+    """
+    headers = ["Retry-After", "X-Rate-Limit-Reset"] if response.status_code == 429 else ["Retry-After"]
+    for header in headers:
+        try:
+            return min(float(response.headers.get(header, "")), RETRY_AFTER_LIMIT)
+        except ValueError:
+            continue
+    return 0.0
 
 
 def _path(url: str) -> str:

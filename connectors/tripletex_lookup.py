@@ -1,0 +1,89 @@
+"""Tripletex's internal ids for the numbers and names people use, read page by page.
+
+A voucher refers to accounts, VAT types, departments and projects by
+Tripletex's internal id, while allocations carry the numbers people use
+(account 6800, VAT code 1). `TripletexLookup` caches each id it finds
+until `clear`, so one run requests each code at most once.
+
+Some filters of API version 2.70.19 match exactly (account and VAT type
+``number``, project ``number``), others match any value containing the
+text (department ``departmentNumber``, voucher type ``name``), so every
+lookup keeps only the exact match.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from connectors.tripletex_session import TripletexSession
+
+PAGE_SIZE = 1000  # the API's default ``count``
+
+
+@dataclass(frozen=True)
+class Register:
+    """A Tripletex list that a kind of code is looked up in: its path, filter parameter and number field."""
+
+    path: str
+    number_filter: str
+    number_field: str
+
+
+# By bot.ports.ERP_CODE_KINDS kind.
+REGISTERS = {
+    "account": Register("/ledger/account", "number", "number"),
+    "vat_code": Register("/ledger/vatType", "number", "number"),
+    "cost_center": Register("/department", "departmentNumber", "departmentNumber"),
+    "project": Register("/project", "number", "number"),
+}
+
+
+class TripletexLookup:
+    """Finds and caches the Tripletex ids of codes, currencies and voucher types."""
+
+    def __init__(self, session: TripletexSession, *, page_size: int = PAGE_SIZE):
+        self.session = session
+        self.page_size = page_size
+        self._ids: dict[tuple[str, str], int | None] = {}
+
+    def clear(self) -> None:
+        """Forget the ids found so far, so a new run picks up changes made in Tripletex."""
+        self._ids.clear()
+
+    def code_id(self, kind: str, code: str) -> int | None:
+        """Return the id of the account, VAT type, department or project with this number, None if there is none."""
+        register = REGISTERS[kind]
+        return self._exact_id(register.path, register.number_filter, register.number_field, code)
+
+    def currency_id(self, code: str) -> int | None:
+        return self._exact_id("/currency", "code", "code", code)
+
+    def voucher_type_id(self, name: str) -> int | None:
+        return self._exact_id("/ledger/voucherType", "name", "name", name)
+
+    def values(self, path: str, fields: str, **filters: str) -> Iterator[dict[str, Any]]:
+        """Yield every entry of a list, asking for ``page_size`` entries at a time.
+
+        ``fields`` names the fields to return, which keeps the responses small.
+        Raises TripletexApiError for a 4xx response.
+        """
+        start = 0
+        while True:
+            params = {**filters, "fields": fields, "from": start, "count": self.page_size}
+            page = self.session.get_json(path, params)["values"]
+            yield from page
+
+            # fullResultSize is deprecated and "not exact" in the API description, so a short page ends the list.
+            if len(page) < self.page_size:
+                return
+            start += len(page)
+
+    def _exact_id(self, path: str, parameter: str, field: str, value: str) -> int | None:
+        key = (path, value)
+        if key not in self._ids:
+            matches = (entry["id"] for entry in self.values(path, f"id,{field}", **{parameter: value})
+                       if str(entry.get(field)) == value)
+            self._ids[key] = next(matches, None)
+        return self._ids[key]
