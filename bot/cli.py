@@ -61,7 +61,15 @@ def build_parser() -> argparse.ArgumentParser:
                                help="read the configured IMAP mailbox once and reply to the senders")
     poll.add_argument("--once", action="store_true", help="poll once and exit (allocbot run keeps polling)")
 
-    commands.add_parser("post", parents=[common], help="post approved allocations that are not posted yet")
+    post = commands.add_parser("post", parents=[common], help="post approved allocations that are not posted yet")
+    post.add_argument("--dry-run", action="store_true",
+                      help="print the vouchers a run would post and what it would hold back; store and send nothing")
+
+    masterdata = commands.add_parser("masterdata", parents=[common], help="master data commands")
+    masterdata_commands = masterdata.add_subparsers(dest="masterdata_command", required=True, metavar="ACTION")
+    masterdata_commands.add_parser("sync", parents=[common],
+                                   help="read the accounts, cost centers, projects and VAT codes of the configured "
+                                        "ERP, store them, and compare them with the master data")
 
     audit = commands.add_parser("audit", parents=[common], help="audit log commands")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
@@ -164,7 +172,9 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "evaluate":
         return _evaluate(args, settings)
     if args.command == "post":
-        return commands.post(settings)
+        return commands.post(settings, dry_run=args.dry_run)
+    if args.command == "masterdata":
+        return commands.masterdata_sync(settings)
     if args.command == "audit":
         return commands.audit_verify(settings)
     raise AssertionError(f"unhandled command {args.command}")

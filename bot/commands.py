@@ -11,17 +11,27 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
 from bot.config import PolicySettings, Settings, secret
-from bot.console import PrintingAsker, ProgressPrinter, print_run
+from bot.console import (
+    PrintingAsker,
+    ProgressPrinter,
+    print_code_lists,
+    print_dry_run,
+    print_posting,
+    print_run,
+)
 from bot.errors import ConfigError, InputError, UsageError
 from bot.i18n import N_, Translator
 from bot.masterdata import MasterData, load_master_data
 from bot.pipeline import Pipeline, RunReport, move_message
-from bot.ports import Asker, VoucherPoster
+from bot.ports import Asker, ErpUnavailable, VoucherPoster
+from bot.posting.codes import compare_codes, erp_name
+from bot.posting.run import PostingResult, run_posting
+from bot.store.codes import replace_erp_codes
 from bot.store.database import InvalidStoreUrl, Store
 from bot.store.masterdata_sync import sync_master_data
 from bot.store.repository import verify_audit_chain
-from bot.vouchers import post_allocations
-from connectors.file_export import FileExporter, exported_files
+from connectors import build_poster
+from connectors.files import FileExporter, exported_files
 
 if TYPE_CHECKING:
     from bot.nlp.rules import KeywordRule
@@ -32,7 +42,11 @@ log = logging.getLogger(__name__)
 
 def build_pipeline(settings: Settings, *, asker: Asker | None = None, poster: VoucherPoster | None = None,
                    progress=None, translator: Translator | None = None) -> Pipeline:
-    """Open the store, load master data and the rules; the caller trains the classifier when it needs it."""
+    """Open the store, load master data and the rules; the caller trains the classifier when it needs it.
+
+    Only a pipeline given a ``poster`` can post, so commands that never post
+    need no ERP credentials.
+    """
     translator = translator or Translator(settings.language)
     master = _master_data(settings)
 
@@ -46,8 +60,7 @@ def build_pipeline(settings: Settings, *, asker: Asker | None = None, poster: Vo
     classifier = Classifier(master, configured_rules(settings, master))
     return Pipeline(settings, store, master, classifier,
                     asker or PrintingAsker(master, translator),
-                    poster or FileExporter(settings.export.export_dir),
-                    progress)
+                    poster, progress)
 
 
 def configured_rules(settings: Settings, master: MasterData) -> list[KeywordRule]:
@@ -69,7 +82,8 @@ def configured_rules(settings: Settings, master: MasterData) -> list[KeywordRule
 def ingest(settings: Settings, files: Sequence[Path]) -> int:
     require_files(files, "*.eml")
     translator = Translator(settings.language)
-    pipeline = build_pipeline(settings, translator=translator, progress=ProgressPrinter(translator))
+    pipeline = build_pipeline(settings, translator=translator, progress=ProgressPrinter(translator),
+                              poster=build_poster(settings))
     asker = pipeline.asker if isinstance(pipeline.asker, PrintingAsker) else None
 
     # Taking the files in needs no model, so bad files are reported before the seconds of training.
@@ -97,13 +111,14 @@ def ingest(settings: Settings, files: Sequence[Path]) -> int:
 
     prepare_classifier(pipeline, translator)
     pipeline.process(report)
-    exported = pipeline.post()
-    print_run(report, pipeline.master, translator, exported=exported, out=sys.stdout, asker=asker)
+    posting = pipeline.post()
+    print_run(report, pipeline.master, translator, posting=posting, files=written_files(pipeline.poster, posting),
+              out=sys.stdout, asker=asker)
     if failed:
         print("allocbot: " + translator("{failed} of {count} files were not taken in; correct them and run ingest "
                                         "again with those files", failed=failed, count=len(files)), file=sys.stderr)
         return 1
-    return 0
+    return 1 if posting.failed else 0
 
 
 def prepare_classifier(pipeline: Pipeline, translator: Translator) -> None:
@@ -193,12 +208,59 @@ def print_training(result: TrainingResult, version: str, policy: PolicySettings,
               file=out)
 
 
-def post(settings: Settings) -> int:
+def post(settings: Settings, *, dry_run: bool = False) -> int:
+    """Post the approved allocations, or with ``dry_run`` print the vouchers a run would send.
+
+    The master data snapshot is refreshed from the file first, as every
+    command that builds the pipeline does, because the code check reads it.
+    """
     translator = Translator(settings.language)
     store = open_store(settings)
-    exported = post_allocations(store, FileExporter(settings.export.export_dir), settings.export.card_account)
-    files = exported_files(exported)
-    print(translator("Exported {count} vouchers.", count=len(exported)) + (f" ({', '.join(files)})" if files else ""))
+    master = _master_data(settings)
+    with store.session() as session:
+        sync_master_data(session, master)
+    poster = build_poster(settings)
+
+    result = run_posting(store, poster, settings, translator, dry_run=dry_run)
+    if dry_run:
+        print_dry_run(result, translator, sys.stdout)
+    else:
+        print_posting(result, translator, sys.stdout, files=written_files(poster, result))
+    return 1 if result.failed else 0
+
+
+def written_files(poster: VoucherPoster | None, result: PostingResult) -> list[str]:
+    """Return the files a file connector wrote in the run; none for an ERP connector."""
+    if not isinstance(poster, FileExporter):
+        return []
+    return exported_files([outcome.external_id for outcome in result.with_status("posted") if not outcome.found])
+
+
+def masterdata_sync(settings: Settings) -> int:
+    """Store the ERP's accounts, cost centers, projects and VAT codes, and print how they differ from master data."""
+    translator = Translator(settings.language)
+    master = _master_data(settings)
+    poster = build_poster(settings)
+    erp = erp_name(poster.name)
+    read_lists = getattr(poster, "master_lists", None)
+    if read_lists is None:
+        print(translator("The {erp} connector reads no lists from an ERP: codes are checked against the master "
+                         "data file when vouchers are posted.", erp=erp))
+        return 0
+
+    try:
+        entries = read_lists()
+    except ErpUnavailable as error:
+        log.error("masterdata sync: %s unreachable: %s", poster.name, error.reason)
+        print("allocbot: " + translator("{erp} could not be reached: {reason}; the stored lists are unchanged. Run "
+                                        "allocbot masterdata sync again later.", erp=erp, reason=error.reason),
+              file=sys.stderr)
+        return 1
+
+    store = open_store(settings)
+    with store.session() as session:
+        replace_erp_codes(session, poster.name, entries)
+    print_code_lists(poster.name, entries, compare_codes(master, entries), translator, sys.stdout)
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Command-line output: progress, questions in place of Slack, and the run's table and totals."""
+"""Command-line output: progress, questions in place of Slack, the run's table and totals, and posting results."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ from bot.matching.reasons import describe
 from bot.matching.results import CARD_ITEM, MATCHED, REFUNDED
 from bot.pipeline import FileSummary, ItemOutcome, RunReport
 from bot.policy import CONTROLLERS
-from bot.ports import QuestionRequest
+from bot.ports import ErpCode, QuestionRequest, Voucher
+from bot.posting.build import VoucherDraft
+from bot.posting.codes import CodeDifferences, CodeProblem, erp_name
+from bot.posting.run import PostingResult, VoucherOutcome
 from bot.reconcile import Reconciliation
-from connectors.file_export import exported_files
 
 TITLE_WIDTH = 38
 
@@ -156,9 +158,13 @@ def print_table(outcomes: Sequence[ItemOutcome], master: MasterData, translator:
     out.write(_("Suggestion: cost center/project/account/VAT code; date: card line date") + "\n")
 
 
-def print_run(report: RunReport, master: MasterData, translator: Translator, *, exported: Sequence[str],
-              out: TextIO, asker: PrintingAsker | None = None) -> None:
-    """Print what each file held, the table of processed items, the questions collected by ``asker``, and the totals."""
+def print_run(report: RunReport, master: MasterData, translator: Translator, *, posting: PostingResult,
+              files: Sequence[str], out: TextIO, asker: PrintingAsker | None = None) -> None:
+    """Print what each file held, the table of processed items, the questions collected by ``asker``, and the totals.
+
+    ``posting`` is the posting run at the end, and ``files`` the export
+    files it wrote.
+    """
     _ = translator
     if report.files:
         print_files(report.files, translator, out)
@@ -171,8 +177,8 @@ def print_run(report: RunReport, master: MasterData, translator: Translator, *, 
         out.write(f"{label}: {value}\n")
     if report.reconciliation is not None:
         print_open_lines(report.reconciliation, translator, out)
-    files = exported_files(exported)
-    out.write(_("Vouchers exported: {count}", count=len(exported)) + (f" ({', '.join(files)})" if files else "") + "\n")
+    out.write("\n")
+    print_posting(posting, translator, out, files=files)
 
 
 _KINDS = {"statement": N_("card statement"), "order_report": N_("Amazon Business order report"),
@@ -271,3 +277,206 @@ def summary_rows(report: RunReport, translator: Translator) -> list[tuple[str, s
         if rec.not_card_shipments:
             rows.append((_("Shipments not paid by card, not booked"), str(len(rec.not_card_shipments))))
     return rows
+
+
+# --- posting -------------------------------------------------------------------
+
+CODE_KINDS = {"account": N_("account"), "cost_center": N_("cost center"), "project": N_("project"),
+              "vat_code": N_("VAT code")}
+_CODE_LISTS = {"account": N_("Accounts"), "cost_center": N_("Cost centers"), "project": N_("Projects"),
+               "vat_code": N_("VAT codes")}
+LISTED_ITEMS = 3    # items named per held back code; the rest are counted
+LISTED_CODES = 20   # codes listed per kind by masterdata sync; the rest are counted
+
+
+def print_posting(result: PostingResult, translator: Translator, out: TextIO, *, files: Sequence[str] = ()) -> None:
+    """Print what became of each voucher of a posting run, what was held back and why, and the totals.
+
+    ``files`` are the export files the run wrote, for a file connector.
+    """
+    _ = translator
+    erp = erp_name(result.connector)
+    for outcome in result.outcomes:
+        out.write(f"{voucher_heading(outcome.voucher, _)}: {_outcome_text(outcome, erp, _)}\n")
+    _print_held_back(result, translator, out)
+    if result.elsewhere:
+        out.write(_("Vouchers {numbers} were sent with another connector, and their outcome is unknown; set "
+                    "export.connector back to that connector and run allocbot post to finish them.",
+                    numbers=", ".join(result.elsewhere)) + "\n")
+    if result.unavailable:
+        out.write(_("{erp} could not be reached: {reason}. Nothing is posted twice or lost: run allocbot post "
+                    "again, and it looks up the vouchers sent in this run first.",
+                    erp=erp, reason=result.unavailable) + "\n")
+
+    posted = result.with_status("posted")
+    out.write(_("Vouchers posted: {count}, lines: {lines}", count=len(posted),
+                lines=sum(len(outcome.voucher.lines) for outcome in posted)) + "\n")
+    for status, label in (("rejected", N_("Vouchers rejected: {count}")),
+                          ("sending", N_("Vouchers still sending: {count}"))):
+        if result.with_status(status):
+            out.write(_(label, count=len(result.with_status(status))) + "\n")
+    if result.held_back:
+        out.write(_("Vouchers held back: {count}", count=len(result.held_back)) + "\n")
+    if files:
+        out.write(_("Files written: {files}", files=", ".join(files)) + "\n")
+
+
+def print_dry_run(result: PostingResult, translator: Translator, out: TextIO) -> None:
+    """Print the vouchers a posting run would send, line by line, and what it would hold back and why."""
+    _ = translator
+    erp = erp_name(result.connector)
+    out.write(_("Dry run: nothing is stored or sent.") + "\n")
+    if result.lists_from:
+        out.write(_("Codes checked against the lists of {erp}.", erp=erp) + "\n")
+    else:
+        out.write(_("Codes checked against the master data.") + "\n")
+    if result.unavailable:
+        out.write(_("{erp} could not be reached: {reason}; run the dry run again later.", erp=erp,
+                    reason=result.unavailable) + "\n")
+        return
+    if result.waiting:
+        out.write(_("Vouchers from an earlier run still sending: {count}; a real run looks them up in {erp} first "
+                    "and sends again only those it does not find.", count=result.waiting, erp=erp) + "\n")
+    if result.elsewhere:
+        out.write(_("Vouchers {numbers} were sent with another connector, and their outcome is unknown; set "
+                    "export.connector back to that connector and run allocbot post to finish them.",
+                    numbers=", ".join(result.elsewhere)) + "\n")
+
+    for draft in result.drafts:
+        out.write("\n")
+        print_voucher(draft.voucher, translator, out)
+    _print_held_back(result, translator, out)
+
+    out.write("\n" + _("Vouchers to post: {count}, lines: {lines}", count=len(result.drafts),
+                       lines=sum(len(draft.voucher.lines) for draft in result.drafts)) + "\n")
+    if result.held_back:
+        out.write(_("Vouchers held back: {count}", count=len(result.held_back)) + "\n")
+
+
+def voucher_heading(voucher: Voucher, translator: Translator) -> str:
+    """Return a voucher's number, date, description and reference on one line; "(new)" before it has a number."""
+    number = voucher.number or translator("(new)")
+    return f"{number}, {translator.date(voucher.date)}, {voucher.description}, {voucher.reference}"
+
+
+def print_voucher(voucher: Voucher, translator: Translator, out: TextIO) -> None:
+    """Print a voucher's heading, period and attachment, then a table of its lines."""
+    _ = translator
+    out.write(_("Voucher {heading}", heading=voucher_heading(voucher, translator)) + "\n")
+    if voucher.period_start and voucher.period_end:
+        out.write("  " + _("period {start}–{end}", start=_.date(voucher.period_start),
+                           end=_.date(voucher.period_end)) + "\n")
+    for attachment in voucher.attachments:
+        out.write("  " + _("attachment {file}", file=attachment.name) + "\n")
+
+    # "VAT code" is lower case in Norwegian within a sentence ("mva-kode"), so the heading capitalises it.
+    headers = [_("Account"), _("Cost center"), _("Project"), _("VAT code"), _("Amount"), _("Text")]
+    headers = [heading[:1].upper() + heading[1:] for heading in headers]
+    clearing = "  [" + _("clearing line") + "]"
+    rows = [[line.account, line.cost_center or "", line.project or "", line.tax_code or "", _.money(line.amount),
+             line.description + (clearing if line.clearing else "")]
+            for line in voucher.lines]
+    widths = [max(len(row[index]) for row in [headers, *rows]) for index in range(len(headers) - 1)]
+
+    def cells(row: list[str]) -> str:
+        aligned = [row[index].rjust(width) if index == 4 else row[index].ljust(width)
+                   for index, width in enumerate(widths)]
+        return "  " + "  ".join([*aligned, row[-1]]).rstrip()
+
+    out.write(cells(headers) + "\n")
+    for row in rows:
+        out.write(cells(row) + "\n")
+
+
+def _outcome_text(outcome: VoucherOutcome, erp: str, translator: Translator) -> str:
+    _ = translator
+    if outcome.status == "posted" and outcome.found:
+        return _("posted by an earlier run, found in {erp} as {external_id}", erp=erp,
+                 external_id=outcome.external_id)
+    if outcome.status == "posted":
+        return _("posted as {external_id}", external_id=outcome.external_id)
+    if outcome.status == "rejected":
+        return _("rejected by {erp}: {message}; correct the cause, and the next run posts its items on a new voucher",
+                 erp=erp, message=outcome.message)
+    return _("no answer from {erp}; the next run looks it up before it sends it again", erp=erp)
+
+
+def _print_held_back(result: PostingResult, translator: Translator, out: TextIO) -> None:
+    if not result.held_back:
+        return
+    _ = translator
+    # None when the codes were checked against the master data.
+    erp = erp_name(result.lists_from) if result.lists_from else None
+    out.write("\n" + (_("Would be held back, not sent:") if result.dry_run else _("Held back, not sent:")) + "\n")
+    for entry in result.held_back:
+        out.write(f"  {voucher_heading(entry.draft.voucher, translator)}\n")
+        for problem in entry.problems:
+            out.write(f"    - {_problem_text(problem, entry.draft, erp, translator)}\n")
+
+
+def _problem_text(problem: CodeProblem, draft: VoucherDraft, erp: str | None, translator: Translator) -> str:
+    """Return what is wrong with a code, the items whose lines use it, and the fix."""
+    _ = translator
+    kind = _(CODE_KINDS[problem.kind])
+    source = erp if erp is not None else _("the master data")
+    template = N_("{kind} {code} is unknown in {source}") if problem.state == "unknown" \
+        else N_("{kind} {code} is inactive in {source}")
+    text = _(template, kind=kind, code=problem.code, source=source)
+
+    if problem.item_ids:
+        names = [f"#{item_id} {shorten(draft.items[item_id], 30)}" for item_id in problem.item_ids[:LISTED_ITEMS]]
+        if len(problem.item_ids) > LISTED_ITEMS:
+            names.append(_("… and {count} more", count=len(problem.item_ids) - LISTED_ITEMS))
+        text += "; " + _("items {items}", items=", ".join(names))
+    else:
+        text += "; " + _("the clearing line")
+
+    if not problem.item_ids:
+        fix = _("add or activate account {code} in {erp}, or set export.card_account to the card's clearing "
+                "account", code=problem.code, erp=erp)
+    elif erp is not None:
+        fix = _("add or activate {kind} {code} in {erp}, or change the allocation; allocbot masterdata sync lists "
+                "every difference", kind=kind, code=problem.code, erp=erp)
+    else:
+        fix = _("add {kind} {code} to the master data file, or change the allocation", kind=kind, code=problem.code)
+    return f"{text} ({fix})"
+
+
+def print_code_lists(connector: str, entries: Sequence[ErpCode], differences: CodeDifferences,
+                     translator: Translator, out: TextIO) -> None:
+    """Print how many entries of each kind the ERP lists, and how its lists differ from the master data."""
+    _ = translator
+    erp = erp_name(connector)
+    out.write(_("Lists read from {erp}:", erp=erp) + "\n")
+    for kind, label in _CODE_LISTS.items():
+        of_kind = [entry for entry in entries if entry.kind == kind]
+        inactive = sum(not entry.active for entry in of_kind)
+        out.write("  " + _("{label}: {count}, of them inactive: {inactive}", label=_(label), count=len(of_kind),
+                           inactive=inactive) + "\n")
+
+    for heading, codes in ((N_("In the master data, but missing in {erp} (vouchers that use them are held back):"),
+                            differences.missing),
+                           (N_("In the master data, but inactive in {erp} (vouchers that use them are held back):"),
+                            differences.inactive),
+                           (N_("Active in {erp}, but not in the master data:"), differences.extra)):
+        if not codes:
+            continue
+        out.write(_(heading, erp=erp) + "\n")
+        for kind, listed in codes.items():
+            shown = ", ".join(listed[:LISTED_CODES])
+            if len(listed) > LISTED_CODES:
+                shown += " " + _("… and {count} more", count=len(listed) - LISTED_CODES)
+            out.write(f"  {_(CODE_KINDS[kind])}: {shown}\n")
+
+    if differences.rates:
+        out.write(_("VAT codes whose rate differs:") + "\n")
+        for code, master_rate, erp_rate in differences.rates:
+            out.write("  " + _("VAT code {code}: {master_rate} in the master data, {erp_rate} in {erp}", code=code,
+                               master_rate=_percent(master_rate, _), erp_rate=_percent(erp_rate, _), erp=erp) + "\n")
+    if not (differences.missing or differences.inactive or differences.rates):
+        out.write(_("Every code of the master data is active in {erp}.", erp=erp) + "\n")
+
+
+def _percent(rate: Decimal, translator: Translator) -> str:
+    digits = max(0, -rate.normalize().as_tuple().exponent)
+    return f"{translator.number(rate, digits)} %"

@@ -4,14 +4,17 @@ The demo writes the sample company's files into a workspace folder and
 learns from five labeled months. It then takes in the forwarded message with
 November's order report and card statement from a local inbox folder, and
 classifies and routes every item. It prints the questions instead of sending
-them, exports the automatically booked items as vouchers, and scores the
-suggestions against the generator's truth. The workspace stays on disk so
-the export can be opened afterwards.
+them, posts the automatically booked items with the CSV connector (one
+voucher per card statement), and scores the suggestions against the
+generator's truth. The workspace stays on disk with a config.toml of its
+own, so the export can be opened and commands such as ``allocbot post``
+run on it afterwards.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 import sys
 import tempfile
@@ -19,7 +22,7 @@ import time
 from pathlib import Path
 from typing import TextIO
 
-from bot.commands import build_pipeline, ingest_inbox, print_training
+from bot.commands import build_pipeline, ingest_inbox, print_training, written_files
 from bot.config import ExportSettings, MailSettings, ModelSettings, Settings, StoreSettings
 from bot.console import PrintingAsker, ProgressPrinter, print_run
 from bot.errors import UsageError
@@ -28,6 +31,7 @@ from bot.masterdata import load_master_data
 from bot.pipeline import ItemOutcome
 from bot.records import Allocation
 from bot.sample import generate
+from connectors import build_poster
 
 TruthKey = tuple[str, str, str]
 
@@ -66,14 +70,15 @@ def run_demo(settings: Settings, *, language: str | None, workspace: Path | None
         "master_data": sample.master_data,
         "store": StoreSettings(url=f"sqlite:///{workspace / 'allocbot.db'}"),
         "mail": MailSettings(inbox_dir=inbox, documents_dir=workspace / "documents"),
-        "export": ExportSettings(export_dir=workspace / "export"),
+        # The CSV connector with one voucher per card statement, whatever the settings name.
+        "export": ExportSettings(connector="csv", grouping="statement", export_dir=workspace / "export"),
         "model": ModelSettings(dir=workspace / "models"),
         "policy": settings.policy.model_copy(update={"target_precision": DEMO_TARGET_PRECISION}),
     })
     master = load_master_data(sample.master_data)
     progress = ProgressPrinter(translator)
     pipeline = build_pipeline(demo_settings, translator=translator, progress=progress,
-                              asker=PrintingAsker(master, translator, out))
+                              asker=PrintingAsker(master, translator, out), poster=build_poster(demo_settings))
     asker = pipeline.asker
 
     pipeline.learn(list(sample.history))
@@ -82,14 +87,39 @@ def run_demo(settings: Settings, *, language: str | None, workspace: Path | None
 
     report = ingest_inbox(pipeline, inbox)
     pipeline.process(report)
-    exported = pipeline.post()
+    posting = pipeline.post()
 
-    print_run(report, pipeline.master, translator, exported=exported, out=out, asker=asker)
+    print_run(report, pipeline.master, translator, posting=posting, files=written_files(pipeline.poster, posting),
+              out=out, asker=asker)
     truth = _read_truth(sample.truth)
     for line in _accuracy_lines(report.outcomes, truth, translator):
         out.write(line + "\n")
+    config = _write_workspace_settings(workspace / "config.toml", demo_settings)
+    out.write(_("Settings of this workspace, for commands such as allocbot post --dry-run: {path}", path=config) + "\n")
     out.write(_("Finished in {seconds} s.", seconds=translator.number(time.monotonic() - started)) + "\n")
     return 0
+
+
+def _write_workspace_settings(path: Path, settings: Settings) -> Path:
+    """Write the demo's own settings as a TOML file, so that later commands can work on the workspace."""
+    # JSON strings are valid TOML basic strings, with the same escapes for quotes and backslashes.
+    def text(value: object) -> str:
+        return json.dumps(str(value), ensure_ascii=False)
+
+    lines = [
+        "# Settings of an allocbot demo workspace, written by allocbot demo.",
+        f"language = {text(settings.language)}",
+        f"master_data = {text(settings.master_data)}",
+        "[store]", f"url = {text(settings.store.url)}",
+        "[mail]", f"inbox_dir = {text(settings.mail.inbox_dir)}",
+        f"documents_dir = {text(settings.mail.documents_dir)}",
+        "[model]", f"dir = {text(settings.model.dir)}",
+        "[export]", f"connector = {text(settings.export.connector)}", f"grouping = {text(settings.export.grouping)}",
+        f"export_dir = {text(settings.export.export_dir)}",
+        "[policy]", f"target_precision = {settings.policy.target_precision}",
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 def _read_truth(path: Path) -> dict[TruthKey, Allocation]:

@@ -24,13 +24,14 @@ from typing import TYPE_CHECKING, Callable, Sequence
 from bot.config import Settings, configured_statement_layouts
 from bot.documents import read_document
 from bot.errors import InputError
-from bot.i18n import N_
+from bot.i18n import N_, Translator
 from bot.history import read_labeled_history
 from bot.mail.eml import Attachment, ReceivedMail, read_eml
 from bot.mail.senders import sender_allowed
 from bot.masterdata import MasterData
 from bot.policy import Decision, route
 from bot.ports import Asker, QuestionRequest, VoucherPoster
+from bot.posting.run import PostingResult, run_posting
 from bot.linking import Work, reconcile_open_work
 from bot.reconcile import Reconciliation
 from bot.nlp.versions import ModelVersions
@@ -49,7 +50,6 @@ from bot.store.repository import (
     save_suggestions,
     set_item_state,
 )
-from bot.vouchers import post_allocations
 
 if TYPE_CHECKING:
     # Imported for the types only: loading spaCy and scikit-learn takes seconds.
@@ -132,7 +132,7 @@ class RunReport:
 
 class Pipeline:
     def __init__(self, settings: Settings, store: Store, master: MasterData, classifier: Classifier,
-                 asker: Asker, poster: VoucherPoster, progress: Progress | None = None):
+                 asker: Asker, poster: VoucherPoster | None, progress: Progress | None = None):
         self.settings = settings
         self.store = store
         self.master = master
@@ -295,6 +295,7 @@ class Pipeline:
                     continue
                 report.documents.append(path.name)
                 if isinstance(content, Statement):
+                    document.period_start, document.period_end = content.period_start, content.period_end
                     rows, duplicates = add_card_charges(session, document, content)
                     report.new_charges += len(rows)
                     report.duplicate_charges += duplicates
@@ -352,9 +353,11 @@ class Pipeline:
         self.asker.ask(questions)
         return report
 
-    def post(self) -> list[str]:
-        """Post approved allocations that are not posted yet; return the external ids."""
-        return post_allocations(self.store, self.poster, self.settings.export.card_account)
+    def post(self) -> PostingResult:
+        """Post the approved allocations that are not posted yet, after what earlier runs left sending."""
+        if self.poster is None:
+            raise ValueError("this pipeline was built without a connector, so it cannot post")
+        return run_posting(self.store, self.poster, self.settings, Translator(self.settings.language))
 
     # -- helpers ------------------------------------------------------------
 
@@ -401,7 +404,8 @@ class Pipeline:
 
     def _add_document(self, session, path: Path, kind: str, **origin):
         try:
-            return add_document(session, kind=kind, filename=path.name, sha256=_sha256(path), **origin)
+            return add_document(session, kind=kind, filename=path.name, sha256=_sha256(path),
+                                path=str(path.resolve()), **origin)
         except DuplicateDocument as exc:
             log.info("skipping %s: already received as document %s", path.name, exc.document_id)
             return None

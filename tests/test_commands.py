@@ -51,7 +51,11 @@ def test_learn_ingest_post_audit(company):
     assert status == 0
     booked = int(re.search(r"^Booked automatically: (\d+) ", out, re.MULTILINE).group(1))
     assert booked > 0
-    assert re.search(rf"^Vouchers exported: {booked} \(vouchers-", out, re.MULTILINE)
+    # One voucher for the statement, with a debit line per item (booked items are not split) and a clearing
+    # line per card line, written to one CSV file.
+    lines = int(re.search(r"^Vouchers posted: 1, lines: (\d+)$", out, re.MULTILINE).group(1))
+    assert lines > booked
+    assert re.search(r"^Files written: vouchers-\d{8}-\d{6}\.csv$", out, re.MULTILINE)
     assert (folder / "var" / "allocbot.db").exists()
     assert re.search(r"^  \S+\.csv: DNB Mastercard \(CSV\); 2026-11-03–2026-11-30; \d+ card lines; purchases NOK ",
                      out, re.MULTILINE)
@@ -65,15 +69,30 @@ def test_learn_ingest_post_audit(company):
     assert status == 0
     assert re.search(r"^Items: 0 \(NOK 0.00\)$", out, re.MULTILINE)
     assert re.search(r"^  \S+\.csv: received before, not read again$", out, re.MULTILINE)
-    assert re.search(r"^Vouchers exported: 0$", out, re.MULTILINE)
+    assert re.search(r"^Vouchers posted: 0, lines: 0$", out, re.MULTILINE)
+
+    status, out, _ = run(["--config", str(config), "post", "--dry-run"])
+    assert status == 0
+    assert "Dry run: nothing is stored or sent." in out
+    assert "Vouchers to post: 0, lines: 0" in out
 
     status, out, _ = run(["--config", str(config), "post"])
     assert status == 0
-    assert "Exported 0 vouchers." in out
+    assert out == "Vouchers posted: 0, lines: 0\n"
 
     status, out, _ = run(["--config", str(config), "audit", "verify"])
     assert status == 0
     assert "Audit log intact." in out
+
+
+def test_masterdata_sync_file_connector(company):
+    _, _, config = company
+
+    status, out, _ = run(["--config", str(config), "masterdata", "sync"])
+
+    assert status == 0
+    assert out == ("The CSV connector reads no lists from an ERP: codes are checked against the master data file "
+                   "when vouchers are posted.\n")
 
 
 def test_ingest_without_master_data_is_config_error(tmp_path, company):

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import csv
 import re
+from collections import Counter, defaultdict
+from decimal import Decimal
 
 import pytest
+from sqlalchemy import select as sa_select
+from sqlmodel import select
 
 from bot.cli import main
+from bot.records import Allocation
+from bot.store.database import Store
+from bot.store.models import AllocationLine, AllocationRow, AmazonItem, Posting, StoreModel, SuggestionRow
+from bot.store.repository import decide
 
 
 @pytest.fixture(scope="module")
@@ -65,12 +73,46 @@ def test_demo_exports_booked_items(norwegian_run):
     workspace, (_, out, _) = norwegian_run
 
     booked = int(re.search(r"^Bokført automatisk: (\d+) \(", out, re.MULTILINE).group(1))
-    exports = list((workspace / "export").glob("vouchers-*.csv"))
-    assert len(exports) == 1
-    with exports[0].open(encoding="utf-8-sig", newline="") as handle:
-        vouchers = {row["voucher_number"] for row in csv.DictReader(handle, delimiter=";")}
-    assert len(vouchers) == booked
-    assert exports[0].name in out
+    (export,) = (workspace / "export").glob("vouchers-*.csv")
+    rows = _export_rows(export)
+    balances: dict[str, Decimal] = defaultdict(Decimal)
+    for row in rows:
+        balances[row["voucher_number"]] += Decimal(row["gross_amount"])
+    debits = Counter((row["account"], row["cost_center"], row["project"], row["tax_code"], Decimal(row["gross_amount"]))
+                     for row in rows if row["clearing"] == "0")
+
+    posted_items, posted_lines = _posted(workspace)
+    assert set(balances.values()) == {Decimal("0.00")}
+    assert len(posted_items) == booked
+    assert debits == posted_lines
+    # One voucher for the month's statement, and its clearing lines add up to the booked items.
+    assert len(balances) == 1
+    assert -sum(Decimal(row["gross_amount"]) for row in rows if row["clearing"] == "1") == sum(posted_items.values())
+    assert re.search(rf"^AB0000001, 30\.11\.2026, Kortutskrift [\d.]+–30\.11\.2026, \S+\.csv: postert som "
+                     rf"{export.name}#AB0000001$", out, re.MULTILINE)
+    assert re.search(rf"^Bilag postert: 1, linjer: {len(rows)}$", out, re.MULTILINE)
+    assert f"Filer skrevet: {export.name}" in out
+
+
+def _export_rows(path):
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle, delimiter=";"))
+
+
+def _posted(workspace):
+    """Return the NOK amount of each posted item, and the allocation lines of the posted items."""
+    store = Store(f"sqlite:///{workspace / 'allocbot.db'}")
+    try:
+        with store.session() as session:
+            items = dict(session.exec(select(AmazonItem.id, AmazonItem.amount_nok)
+                                      .where(AmazonItem.state == "posted")).all())
+            lines = session.exec(
+                select(AllocationLine).join(AllocationRow).join(Posting, Posting.allocation_id == AllocationRow.id)
+                .where(Posting.status == "posted")).all()
+    finally:
+        store.close()
+    return items, Counter((line.account, line.cost_center, line.project or "", line.tax_code, line.amount)
+                          for line in lines if line.amount != 0)
 
 
 def test_demo_shows_progress(norwegian_run):
@@ -80,8 +122,14 @@ def test_demo_shows_progress(norwegian_run):
     assert re.search(r"Klassifiserer varer: (\d+)/\1 \(100 %\)", err)
 
 
-def test_demo_in_english(tmp_path):
-    status, out, _ = _run(["demo", "--lang", "en", "--workspace", str(tmp_path)])
+@pytest.fixture(scope="module")
+def english_run(tmp_path_factory):
+    workspace = tmp_path_factory.mktemp("demo-en")
+    return workspace, _run(["demo", "--lang", "en", "--workspace", str(workspace)])
+
+
+def test_demo_in_english(english_run):
+    _, (status, out, _) = english_run
 
     assert status == 0
     assert re.search(r"^Date\s+Item\s+Amount\s+Suggestion\s+Confidence\s+Decision$", out, re.MULTILINE)
@@ -117,3 +165,71 @@ def test_demo_prints_questions_after_legend(norwegian_run):
     assert question is not None
     assert question.start() > legend
     assert re.search(r"^  - .+ kr  → \S+ \([\d,]+ %\) \[.+\]", out, re.MULTILINE)
+
+
+def test_post_on_demo_workspace(english_run):
+    """Dry run, post and post again with the settings the demo leaves, after someone answered a question."""
+    workspace, (_, out, _) = english_run
+    config = workspace / "config.toml"
+    assert f"Settings of this workspace, for commands such as allocbot post --dry-run: {config}" in out
+    item_id, amount = _answer_one_question(workspace)
+    export = workspace / "export"
+    files_before = sorted(path.name for path in export.iterdir())
+    tables_before = _tables(workspace)
+
+    status, dry, _ = _run(["--config", str(config), "post", "--dry-run"])
+
+    assert status == 0
+    assert dry.startswith("Dry run: nothing is stored or sent.\nCodes checked against the master data.\n")
+    assert re.search(r"^Voucher \(new\), \d\d\.11\.2026|^Voucher \(new\), 2026-11-\d\d, ", dry, re.MULTILINE)
+    assert re.search(r"^  Account  Cost center  Project  VAT code +Amount  Text$", dry, re.MULTILINE)
+    assert re.search(rf"^  2400 +NOK -{re.escape(f'{amount:,.2f}')}  .+  \[clearing line\]$", dry, re.MULTILINE)
+    assert "Vouchers to post: 1, lines: 2" in dry
+    assert sorted(path.name for path in export.iterdir()) == files_before
+    assert _tables(workspace) == tables_before
+
+    status, posted, _ = _run(["--config", str(config), "post"])
+
+    assert status == 0
+    assert re.search(r"^AB0000002, .+: posted as vouchers-\S+\.csv#AB0000002$", posted, re.MULTILINE)
+    assert "Vouchers posted: 1, lines: 2" in posted
+    (new_file,) = set(path.name for path in export.glob("vouchers-*.csv")) - set(files_before)
+    assert f"Files written: {new_file}" in posted
+    rows = _export_rows(export / new_file)
+    assert {row["voucher_number"] for row in rows} == {"AB0000002"}
+    assert sum(Decimal(row["gross_amount"]) for row in rows) == 0
+    assert item_id in _posted(workspace)[0]
+
+    status, again, _ = _run(["--config", str(config), "post"])
+
+    assert status == 0
+    assert again == "Vouchers posted: 0, lines: 0\n"
+    assert sorted(path.name for path in export.iterdir()) == sorted([*files_before, new_file])
+
+
+def _answer_one_question(workspace):
+    """Decide the first open question's item with its top suggestion, as its requester would; return id and amount."""
+    store = Store(f"sqlite:///{workspace / 'allocbot.db'}")
+    try:
+        with store.session() as session:
+            item = session.exec(select(AmazonItem).where(AmazonItem.state == "asked",
+                                                         AmazonItem.card_transaction_id.is_not(None))
+                                .order_by(AmazonItem.id)).first()
+            top = session.exec(select(SuggestionRow)
+                               .where(SuggestionRow.item_id == item.id, SuggestionRow.rank == 1)).one()
+            decide(session, item.id, [(Allocation(top.cost_center, top.project, top.account, top.tax_code),
+                                       item.amount_nok)], decided_by=item.requester_email or "controller@example.no",
+                   source="human")
+            return item.id, item.amount_nok
+    finally:
+        store.close()
+
+
+def _tables(workspace):
+    store = Store(f"sqlite:///{workspace / 'allocbot.db'}")
+    try:
+        with store.engine.connect() as connection:
+            return {table.name: sorted(map(repr, connection.execute(sa_select(table)).all()))
+                    for table in StoreModel.metadata.sorted_tables}
+    finally:
+        store.close()

@@ -29,7 +29,7 @@ from bot.store import queries
 from bot.store.masterdata_sync import sync_master_data
 from bot.store.models import AllocationRow, AmazonItem, AuditEvent, SuggestionRow, TrainingLabel
 from bot.store.repository import add_document, add_question, add_report_items, link_item_to_charge
-from connectors.file_export import FileExporter
+from connectors.csv_export import CsvExporter
 
 MASTER_RAW = {
     "cost_centers": [
@@ -137,7 +137,7 @@ def make_pipeline(store, tmp_path: Path, retrain_after: int = 25) -> Pipeline:
         sync_master_data(session, MASTER)
     settings = Settings(model=ModelSettings(dir=tmp_path / "models", retrain_after_answers=retrain_after),
                         policy=PolicySettings(target_precision=0.95))
-    return Pipeline(settings, store, MASTER, Classifier(MASTER), RecordingAsker(), FileExporter(tmp_path / "export"))
+    return Pipeline(settings, store, MASTER, Classifier(MASTER), RecordingAsker(), CsvExporter(tmp_path / "export"))
 
 
 def probe(product: tuple) -> ReportItem:

@@ -23,7 +23,7 @@ from bot.sample import generate
 from bot.store.masterdata_sync import sync_master_data
 from bot.store.models import AllocationRow, AmazonItem, AuditEvent, CardTransaction, Document
 from bot.store.repository import verify_audit_chain
-from connectors.file_export import FileExporter
+from connectors.csv_export import CsvExporter
 
 
 class RecordingAsker:
@@ -52,7 +52,7 @@ def make_pipeline(store, sample, tmp_path, **mailbox_options) -> Pipeline:
         # The demo's target, which the sample's deliberate slips still let it reach.
         policy=PolicySettings(target_precision=DEMO_TARGET_PRECISION),
     )
-    return Pipeline(settings, store, master, Classifier(master), RecordingAsker(), FileExporter(tmp_path / "export"))
+    return Pipeline(settings, store, master, Classifier(master), RecordingAsker(), CsvExporter(tmp_path / "export"))
 
 
 def count(store, table) -> int:
@@ -88,20 +88,23 @@ def test_flow_end_to_end(store, sample, tmp_path):
     assert len(pipeline.asker.questions) == len(asked)
     assert all(o.amount_nok < Decimal("5000") for o in booked)
 
-    exported = pipeline.post()
-    assert len(exported) == len(booked)
-    assert pipeline.post() == []
+    posting = pipeline.post()
+    assert not posting.failed
+    assert pipeline.post().outcomes == []
 
-    export_file = pipeline.poster.written[0]
+    (export_file,) = pipeline.poster.written
     balances = defaultdict(Decimal)
     dates = set()
+    debit_lines = 0
     with export_file.open(encoding="utf-8-sig", newline="") as handle:
         for row in csv.DictReader(handle, delimiter=";"):
-            balances[row["voucher_number"]] += Decimal(row["amount"])
+            balances[row["voucher_number"]] += Decimal(row["gross_amount"])
             dates.add(row["date"][:7])
-    # Vouchers carry the card line's date, so they fall in the statement's month.
+            debit_lines += row["clearing"] == "0"
+    # One voucher for the statement, dated on its last card line of the run, so it falls in the statement's month.
     assert dates == {"2026-11"}
-    assert len(balances) == len(booked)
+    assert len(balances) == len(posting.outcomes) == 1
+    assert debit_lines == len(booked)
     assert set(balances.values()) == {Decimal("0.00")}
 
     with store.session() as session:

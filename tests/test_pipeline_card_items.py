@@ -25,7 +25,7 @@ from bot.store import queries
 from bot.store.masterdata_sync import sync_master_data
 from bot.store.models import AllocationRow, AmazonItem, AmazonOrder, AuditEvent, CardTransaction
 from bot.store.repository import add_card_charges, add_document, add_report_items, decide, verify_audit_chain
-from connectors.file_export import FileExporter
+from connectors.csv_export import CsvExporter
 
 MASTER = parse_master_data({
     "cost_centers": [{"code": "100", "name": "Administrasjon", "description": "Kontorrekvisita og møter"},
@@ -56,7 +56,7 @@ def make_pipeline(store, tmp_path: Path) -> Pipeline:
     with store.session() as session:
         sync_master_data(session, MASTER)
     settings = Settings(model=ModelSettings(dir=tmp_path / "models"))
-    return Pipeline(settings, store, MASTER, Classifier(MASTER), RecordingAsker(), FileExporter(tmp_path / "export"))
+    return Pipeline(settings, store, MASTER, Classifier(MASTER), RecordingAsker(), CsvExporter(tmp_path / "export"))
 
 
 def store_report(store, items: list[ReportItem], kind: str = "order_report") -> tuple[list[int], int]:
@@ -190,16 +190,17 @@ def test_refund_voucher_balances(store, tmp_path):
     store_statement(store, [charge("-449.00", 21, "AMAZON BUSINESS EU 302-1000000-0000002", line=8)])
     pipeline.process()
 
-    exported = pipeline.post()
+    posting = pipeline.post()
 
-    assert len(exported) == 2
+    # The purchase and the refund are on two statements, so on two vouchers.
+    assert len(posting.with_status("posted")) == 2
     balances: dict[str, Decimal] = defaultdict(Decimal)
     debits = []
     with pipeline.poster.written[0].open(encoding="utf-8-sig", newline="") as handle:
         for row in csv.DictReader(handle, delimiter=";"):
-            balances[row["voucher_number"]] += Decimal(row["amount"])
+            balances[row["voucher_number"]] += Decimal(row["gross_amount"])
             if row["account"] == "6551":
-                debits.append(Decimal(row["amount"]))
+                debits.append(Decimal(row["gross_amount"]))
     assert set(balances.values()) == {Decimal("0.00")}
     assert sorted(debits) == [Decimal("-449.00"), Decimal("449.00")]
     with store.session() as session:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -13,6 +14,7 @@ from sqlalchemy import inspect, text
 
 from bot.store.database import ALEMBIC_INI, Store
 from bot.store.models import StoreModel
+from posting_store import Company, RecordingErp, post
 
 
 def _schema_differences(store) -> list:
@@ -102,3 +104,116 @@ def test_upgrade_keeps_rows_referencing_items(store):
             assert connection.execute(text(f"SELECT item_id FROM {table}")).all() == [(1,)], table
         if store.engine.dialect.name == "sqlite":
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+_ROWS_AT_0006 = (
+    "INSERT INTO document (id, kind, filename, sha256, received_at, status) "
+    "VALUES (1, 'statement', 'kortutskrift.csv', :sha, :at, 'received')",
+    "INSERT INTO card_transaction (id, document_id, line, date, description, amount, fingerprint) "
+    "VALUES (1, 1, 2, '2026-11-04', 'AMAZON EU', 60000, 'a'), (2, 1, 3, '2026-11-09', 'AMAZON EU', 25000, 'b'), "
+    "(3, 1, 4, '2026-11-12', 'AMAZON EU', 8990, 'c')",
+    "INSERT INTO amazon_order (id, order_id, order_date, currency) VALUES (1, '302-1', '2026-11-01', 'NOK')",
+    "INSERT INTO amazon_item (id, amazon_order_id, document_id, item_key, line, title, quantity, unit_price, "
+    "net_total, currency, amount_nok, card_transaction_id, state, private_purchase, personal_data, custom_fields) "
+    "VALUES (1, 1, 1, 'k1', 2, 'Mus', 1, 60000, 60000, 'NOK', 60000, 1, 'posted', false, false, '{}'), "
+    "(2, 1, 1, 'k2', 3, 'Papir', 1, 25000, 25000, 'NOK', 25000, 2, 'decided', false, false, '{}'), "
+    "(3, 1, 1, 'k3', 4, 'Tusj', 1, 8990, 8990, 'NOK', 8990, 3, 'posted', false, false, '{}')",
+    "INSERT INTO allocation (id, item_id, source, decided_by, decided_at, status) "
+    "VALUES (1, 1, 'human', 'kari@example.no', :at, 'approved'), (2, 2, 'human', 'kari@example.no', :at, 'approved'), "
+    "(3, 3, 'human', 'kari@example.no', :at, 'approved')",
+    "INSERT INTO allocation_line (allocation_id, position, cost_center, account, tax_code, amount) "
+    "VALUES (1, 1, '400', '6551', '14', 60000), (2, 1, '400', '6551', '14', 25000), "
+    "(3, 1, '400', '6551', '14', 8990)",
+    "INSERT INTO posting (allocation_id, connector, voucher_number, external_id, posted_at, status) "
+    "VALUES (1, 'file', 'AB0000001', 'vouchers-20261201-080000.csv#AB0000001', :at, 'posted'), "
+    "(3, 'file', 'AB0000003', 'vouchers-20261201-080000.csv#AB0000003', :at, 'posted')",
+)
+
+
+def _old_postings(store) -> None:
+    """Downgrade to 0006 and store two postings of the old scheme and an approved allocation without one."""
+    config = Config(str(ALEMBIC_INI))
+    with store.engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0006")
+    values = {"sha": "b" * 64, "at": dt.datetime(2026, 12, 1, 8, 0)}
+    if store.engine.dialect.name == "postgresql":
+        # PostgreSQL keeps money as NUMERIC, SQLite as øre; the rows above give øre.
+        statements = [statement.replace("60000", "600.00").replace("25000", "250.00").replace("8990", "89.90")
+                      for statement in _ROWS_AT_0006]
+    else:
+        statements = list(_ROWS_AT_0006)
+    with store.engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement), values)
+
+
+def test_upgrade_gives_old_postings_vouchers(store):
+    _old_postings(store)
+
+    store.migrate()
+
+    assert _current_revision(store) == _head_revision()
+    with store.engine.connect() as connection:
+        vouchers = connection.execute(text(
+            "SELECT id, number, connector, grouping, document_id, date, status, external_id, payload, attempts "
+            "FROM voucher ORDER BY id")).all()
+        postings = connection.execute(text(
+            "SELECT allocation_id, voucher_id, status FROM posting ORDER BY allocation_id")).all()
+    assert [(row.id, row.number, row.connector, row.grouping, row.document_id, str(row.date), row.status,
+             row.external_id, row.payload, row.attempts) for row in vouchers] == [
+        (1, "AB0000001", "file", "item", None, "2026-11-04", "posted", "vouchers-20261201-080000.csv#AB0000001",
+         None, 1),
+        (3, "AB0000003", "file", "item", None, "2026-11-12", "posted", "vouchers-20261201-080000.csv#AB0000003",
+         None, 1),
+    ]
+    assert postings == [(1, 1, "posted"), (3, 3, "posted")]
+
+
+def test_upgraded_store_posts_only_unposted(store, tmp_path):
+    _old_postings(store)
+    store.migrate()
+    Company(store)
+    erp = RecordingErp()
+
+    result = post(store, erp, tmp_path)
+
+    (voucher,) = erp.sent
+    # Numbering goes on after the highest old voucher, so no number is sent twice.
+    assert voucher.number == "AB0000004"
+    assert [line.amount for line in voucher.lines] == [Decimal("250.00"), Decimal("-250.00")]
+    assert [outcome.allocation_ids for outcome in result.outcomes] == [(2,)]
+    assert post(store, erp, tmp_path).outcomes == []
+
+
+def test_downgrade_restores_old_postings(store, tmp_path):
+    _old_postings(store)
+    store.migrate()
+    Company(store)
+    post(store, RecordingErp(), tmp_path)
+
+    config = Config(str(ALEMBIC_INI))
+    sqlite = store.engine.dialect.name == "sqlite"
+    with store.engine.connect() as connection:
+        # As Store.migrate does: SQLite's batch mode copies tables, which foreign keys would block.
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.commit()
+        with connection.begin():
+            config.attributes["connection"] = connection
+            command.downgrade(config, "0006")
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+            connection.commit()
+
+    with store.engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT allocation_id, connector, voucher_number, external_id, status FROM posting "
+            "ORDER BY allocation_id")).all()
+    assert [tuple(row) for row in rows] == [
+        (1, "file", "AB0000001", "vouchers-20261201-080000.csv#AB0000001", "posted"),
+        (2, "recording", "AB0000004", "ERP-1", "posted"),
+        (3, "file", "AB0000003", "vouchers-20261201-080000.csv#AB0000003", "posted"),
+    ]
+    store.migrate()
+    assert _schema_differences(store) == []

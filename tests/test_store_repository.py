@@ -24,9 +24,9 @@ from bot.store.models import (
     Question,
     SuggestionRow,
 )
+from bot.store.postings import add_voucher, claim_allocations, record_posted, unposted_allocations
 from bot.store.repository import (
     AlreadyDecided,
-    AlreadyPosted,
     DuplicateDocument,
     NotFound,
     SplitSumMismatch,
@@ -36,10 +36,8 @@ from bot.store.repository import (
     add_report_items,
     decide,
     link_item_to_charge,
-    record_posting,
     save_suggestions,
     set_item_state,
-    unposted_allocations,
 )
 
 IT = Allocation("400", None, "6551", "1")
@@ -386,7 +384,7 @@ def test_set_item_state_rejects_final_states(store):
     with store.session() as session:
         with pytest.raises(ValueError, match="invalid item state 'decided'"):
             set_item_state(session, item_id, "decided")
-        with pytest.raises(ValueError, match="record_posting"):
+        with pytest.raises(ValueError, match="record_posted"):
             set_item_state(session, item_id, "posted")
         with pytest.raises(ValueError, match="invalid item state 'closed'"):
             set_item_state(session, item_id, "closed")
@@ -542,18 +540,20 @@ def _wait_for_lock_wait(store, timeout: float = 10.0) -> None:
 # --- postings ----------------------------------------------------------------
 
 
-def test_posting_twice_raises_already_posted(store):
+def test_allocation_posted_once(store):
     item_id = _item_with_amount(store)
     allocation = _decide(store, item_id, [(IT, Decimal("698.00"))])
 
     with store.session() as session:
-        posting = record_posting(session, allocation.id, connector="file", voucher_number="V-1001", external_id="ext-1")
-    with pytest.raises(AlreadyPosted) as raised:
-        with store.session() as session:
-            record_posting(session, allocation.id, connector="file", voucher_number="V-1002", external_id=None)
+        voucher = add_voucher(session, connector="file", grouping="item", document_id=None,
+                              voucher_date=date(2026, 11, 3))
+        assert claim_allocations(session, voucher, [allocation.id])
+        assert record_posted(session, voucher.id, "ext-1") == [allocation.id]
+    with store.session() as session:
+        second = add_voucher(session, connector="file", grouping="item", document_id=None,
+                             voucher_date=date(2026, 11, 3))
+        assert not claim_allocations(session, second, [allocation.id])
 
-    assert raised.value.voucher_number == "V-1001"
-    assert raised.value.posted_at == posting.posted_at
     with store.session() as session:
         assert _count(session, Posting) == 1
         assert session.get(AmazonItem, item_id).state == "posted"
@@ -573,8 +573,10 @@ def test_only_approved_allocations_are_posted(store):
     approved = _decide(store, more_coffee.id, [(CANTEEN, Decimal("219.90"))])
 
     with store.session() as session:
-        with pytest.raises(ValueError, match="is rejected"):
-            record_posting(session, rejected.id, connector="file", voucher_number="V-1", external_id=None)
+        voucher = add_voucher(session, connector="file", grouping="item", document_id=None,
+                              voucher_date=date(2026, 11, 3))
+        with pytest.raises(ValueError, match=rf"allocations \[{rejected.id}\] are not approved"):
+            claim_allocations(session, voucher, [rejected.id])
         unposted = unposted_allocations(session)
 
     # The session is closed: lines, item and order must have been loaded with the allocation.

@@ -17,6 +17,7 @@ from sqlalchemy import JSON, BigInteger, CheckConstraint, MetaData, UniqueConstr
 from sqlalchemy.orm import registry
 from sqlmodel import Field, Relationship, SQLModel
 
+from bot.ports import ERP_CODE_KINDS
 from bot.store.types import ExactDecimal, UtcDateTime
 
 MONEY = ExactDecimal(18, 2)
@@ -34,6 +35,9 @@ ALLOCATION_STATUSES = ("approved", "pending_approval", "rejected")
 TRAINING_SOURCES = ("history", "human")
 QUESTION_KINDS = ("question", "approval")
 QUESTION_STATUSES = ("open", "answered", "expired")
+VOUCHER_STATUSES = ("sending", "posted", "rejected")
+VOUCHER_GROUPINGS = ("statement", "item")
+POSTING_STATUSES = ("sending", "posted")
 
 # Fixed constraint names, so that later migrations can drop or alter them
 # by name, also in SQLite's batch mode.
@@ -167,6 +171,11 @@ class Document(StoreModel, table=True):
     sender: str | None = None
     received_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
     status: str = "received"
+    # Where the file was read from, so a voucher can attach the statement; None for files stored before.
+    path: str | None = None
+    # The period a card statement prints, where it prints one.
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
 
 
 class CardTransaction(StoreModel, table=True):
@@ -409,18 +418,73 @@ class SlackRequest(StoreModel, table=True):
     received_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime, index=True)
 
 
+class VoucherRow(StoreModel, table=True):
+    """A voucher of a posting run, stored before it is sent so that a retry books it once.
+
+    ``number`` is the voucher's idempotency key ("AB" and the id in seven
+    digits). ``payload`` is the voucher as sent (see
+    ``bot.posting.payload``), so a retry sends exactly the same content.
+    It is None for vouchers posted before the table existed. ``status``
+    is "sending" from the claim until the ERP's outcome is stored. A
+    voucher still "sending" is looked up in the ERP before it is sent
+    again. ``attempts`` counts the times it was handed to the connector.
+    """
+
+    __tablename__ = "voucher"
+    __table_args__ = (_one_of("status", VOUCHER_STATUSES), _one_of("grouping", VOUCHER_GROUPINGS))
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(unique=True)
+    connector: str
+    grouping: str
+    # The card statement of a statement voucher; None for a voucher of one item.
+    document_id: int | None = Field(default=None, foreign_key="document.id", index=True)
+    date: dt.date
+    status: str = Field(default="sending", index=True)
+    external_id: str | None = None
+    error: str | None = None
+    payload: dict[str, Any] | None = Field(default=None, sa_type=JSON(none_as_null=True))
+    attempts: int = 0
+    created_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    posted_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
 class Posting(StoreModel, table=True):
-    """A voucher booked in the accounting system, at most one per allocation."""
+    """An allocation on a voucher, at most one per allocation.
+
+    The unique ``allocation_id`` lets only one voucher claim an allocation,
+    also across concurrent runs. ``status`` follows the voucher: "sending",
+    then "posted"; a rejected voucher's postings are deleted, so their
+    allocations can be posted again.
+    """
 
     __tablename__ = "posting"
+    __table_args__ = (_one_of("status", POSTING_STATUSES),)
 
     id: int | None = Field(default=None, primary_key=True)
     allocation_id: int = Field(foreign_key="allocation.id", unique=True)
-    connector: str
-    voucher_number: str
+    voucher_id: int = Field(foreign_key="voucher.id", index=True)
+    status: str = "sending"
+
+
+class ErpCodeRow(StoreModel, table=True):
+    """An entry of an ERP's account, cost center, project or VAT code list, as last read from its API.
+
+    Each read replaces the connector's whole list. ``rate`` is a VAT
+    code's percent.
+    """
+
+    __tablename__ = "erp_code"
+    __table_args__ = (_one_of("kind", ERP_CODE_KINDS),)
+
+    connector: str = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    code: str = Field(primary_key=True)
+    name: str
+    active: bool = True
     external_id: str | None = None
-    posted_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
-    status: str = "posted"
+    rate: Decimal | None = Field(default=None, sa_type=ExactDecimal(9, 4))
+    synced_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
 
 
 # --- mailbox intake -------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Reads and writes of the flow's records: documents, items, card charges, decisions and postings.
+"""Reads and writes of the flow's records: documents, items, card charges and decisions.
 
 Every function works in the caller's session and never commits, so one
 ``Store.session()`` block is one transaction. A function that rejects its
@@ -17,8 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TypeVar
 
-from sqlalchemy import bindparam, case, delete, exists, update
-from sqlalchemy.orm import selectinload
+from sqlalchemy import bindparam, case, delete, update
 from sqlmodel import Session, col, select
 
 from bot.records import Allocation, CardCharge, ReportItem, Statement, Suggestion, occurrence_keys
@@ -35,7 +34,6 @@ from bot.store.models import (
     AmazonOrder,
     CardTransaction,
     Document,
-    Posting,
     Question,
     StoreModel,
     SuggestionRow,
@@ -46,7 +44,6 @@ from bot.store.upsert import dialect_insert, insert_many_unless_taken
 __all__ = [
     "AlreadyDecided",
     "AlreadyLinked",
-    "AlreadyPosted",
     "DuplicateDocument",
     "NotFound",
     "SplitSumMismatch",
@@ -60,11 +57,9 @@ __all__ = [
     "decide",
     "link_item_to_charge",
     "mark_duplicate",
-    "record_posting",
     "reject",
     "save_suggestions",
     "set_item_state",
-    "unposted_allocations",
     "verify_audit_chain",
 ]
 
@@ -111,18 +106,6 @@ class AlreadyDecided(Exception):
         self.decided_at = decided_at
 
 
-class AlreadyPosted(Exception):
-    """The allocation was posted before, as voucher ``voucher_number``."""
-
-    def __init__(self, allocation_id: int, voucher_number: str, posted_at: datetime) -> None:
-        super().__init__(
-            f"allocation {allocation_id} is already posted as voucher {voucher_number} at {posted_at.isoformat()}"
-        )
-        self.allocation_id = allocation_id
-        self.voucher_number = voucher_number
-        self.posted_at = posted_at
-
-
 class AlreadyLinked(Exception):
     """The card line has an item of its own, or pays back this item, already."""
 
@@ -159,16 +142,18 @@ def add_document(
     sha256: str,
     message_id: str | None = None,
     sender: str | None = None,
+    path: str | None = None,
 ) -> Document:
     """Store a received file, or raise DuplicateDocument when a file with this SHA-256 is stored already.
 
-    ``sha256`` is the lowercase hex digest of the file's bytes.
+    ``sha256`` is the lowercase hex digest of the file's bytes, and ``path``
+    where it was read from.
     """
     _require_one_of("document kind", kind, DOCUMENT_KINDS)
     if not _SHA256_HEX.fullmatch(sha256):
         raise ValueError(f"invalid SHA-256 {sha256!r}: expected 64 lowercase hex digits")
 
-    row = Document(kind=kind, filename=filename, sha256=sha256, message_id=message_id, sender=sender)
+    row = Document(kind=kind, filename=filename, sha256=sha256, message_id=message_id, sender=sender, path=path)
     document = _insert_unless_taken(session, row, "sha256")
     if document is None:
         existing_id = session.exec(select(Document.id).where(Document.sha256 == sha256)).one()
@@ -398,7 +383,7 @@ def mark_duplicate(session: Session, item_id: int) -> None:
     log.info("Amazon item %s: duplicate of a shipment stored before", item_id)
 
 
-# --- suggestions, decisions, questions and postings --------------------------
+# --- suggestions, decisions and questions -----------------------------------
 
 
 def save_suggestions(session: Session, item_id: int, suggestions: Sequence[Suggestion], model_version: str) -> None:
@@ -557,11 +542,12 @@ def reject(session: Session, item_id: int, *, rejected_by: str) -> None:
 def set_item_state(session: Session, item_id: int, state: str) -> None:
     """Move an undecided item to another open state, such as asked or awaiting_approval.
 
-    decide() and record_posting() set decided and posted, so this function
-    rejects those states. It raises AlreadyDecided for a decided item.
+    decide() sets decided and bot.store.postings.record_posted() sets posted, so
+    this function rejects those states. It raises AlreadyDecided for a decided item.
     """
     if state in ("decided", "posted"):
-        raise ValueError(f"invalid item state {state!r} for set_item_state(): decide() sets decided, record_posting() sets posted")
+        raise ValueError(f"invalid item state {state!r} for set_item_state(): decide() sets decided, "
+                         "record_posted() sets posted")
     _require_one_of("item state", state, OPEN_STATES)
 
     result = session.exec(
@@ -589,46 +575,6 @@ def add_question(session: Session, item_id: int, *, kind: str, asked_email: str,
 
     log.info("Amazon item %s: %s %s to %s", item_id, kind, question.id, question.asked_email)
     return question
-
-
-def record_posting(
-    session: Session, allocation_id: int, *, connector: str, voucher_number: str, external_id: str | None
-) -> Posting:
-    """Record that an approved allocation was booked as a voucher, and mark its item posted.
-
-    Raises AlreadyPosted when the allocation has a posting already. The
-    unique ``allocation_id`` guarantees this also for concurrent callers.
-    """
-    allocation = session.get(AllocationRow, allocation_id)
-    if allocation is None:
-        raise NotFound(f"allocation {allocation_id} not found")
-    if allocation.status != "approved":
-        raise ValueError(f"allocation {allocation_id} is {allocation.status}: only approved allocations are posted")
-
-    row = Posting(allocation_id=allocation_id, connector=connector, voucher_number=voucher_number, external_id=external_id)
-    posting = _insert_unless_taken(session, row, "allocation_id")
-    if posting is None:
-        earlier = session.exec(select(Posting).where(Posting.allocation_id == allocation_id)).one()
-        raise AlreadyPosted(allocation_id, earlier.voucher_number, earlier.posted_at)
-
-    session.exec(update(AmazonItem).where(col(AmazonItem.id) == allocation.item_id).values(state="posted"))
-    log.info("Allocation %s: posted as voucher %s via %s", allocation_id, voucher_number, connector)
-    return posting
-
-
-def unposted_allocations(session: Session) -> list[AllocationRow]:
-    """Return the approved allocations without a posting, oldest first, with lines, item and order loaded."""
-    posted = exists().where(col(Posting.allocation_id) == col(AllocationRow.id))
-    statement = (
-        select(AllocationRow)
-        .where(AllocationRow.status == "approved", ~posted)
-        .options(
-            selectinload(AllocationRow.lines),
-            selectinload(AllocationRow.item).selectinload(AmazonItem.order),
-        )
-        .order_by(col(AllocationRow.id))
-    )
-    return list(session.exec(statement))
 
 
 # --- helpers -----------------------------------------------------------------
