@@ -65,10 +65,15 @@ class Voucher:
 
 @dataclass(frozen=True)
 class Posted:
-    """A voucher the ERP booked, with the ERP's own id or file reference for it."""
+    """A voucher the ERP booked, with the ERP's own id or file reference for it.
+
+    ``note`` tells the controllers about a part that failed after the
+    booking, such as an attachment the ERP did not take.
+    """
 
     number: str
     external_id: str
+    note: str = ""
 
 
 @dataclass(frozen=True)
