@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import DatevSettings
-from bot.i18n import N_
 from bot.ports import Voucher
 from connectors.datev_format import (
     ACCOUNT, AMOUNT, BOOKING_TEXT, BOOKING_TEXT_LENGTH, CONTRA_ACCOUNT, COST_CENTER_1, COST_CENTER_2,
@@ -33,7 +32,7 @@ from connectors.datev_format import (
     ExtfHeader, booking_line, header_line, heading_line, read_bookings,
 )
 from connectors.datev_text import ENCODING, encodable, text_field
-from connectors.files import ExportError, FileExporter, VoucherKey, utc_now
+from connectors.files import FileExporter, UnwritableVoucher, VoucherKey, utc_now
 from connectors.spreadsheet import FORMULA_STARTS, amount_text
 
 if TYPE_CHECKING:
@@ -76,21 +75,25 @@ class DatevExporter(FileExporter):
 
     def check(self, voucher: Voucher) -> None:
         if not DOCUMENT_NUMBER.fullmatch(voucher.number):
-            raise ValueError(f"voucher {voucher.number}: DATEV Belegfeld 1 takes at most {DOCUMENT_FIELD_LENGTH} "
-                             "characters from A-Z, a-z, 0-9 and $ & % * + - /, starting with a letter or digit")
-        contra = _clearing_account(voucher)
-        self._check_account(voucher, contra)
+            raise UnwritableVoucher(
+                f"voucher number {voucher.number!r} does not fit DATEV's Belegfeld 1, which takes at most "
+                f"{DOCUMENT_FIELD_LENGTH} characters from A-Z, a-z, 0-9 and $ & % * + - / and starts with a "
+                "letter or digit", "number")
+        self._check_clearing(voucher)
 
-        booked = [line for line in voucher.lines if not line.clearing and line.amount != 0]
+        booked = [(index, line) for index, line in enumerate(voucher.lines, start=1)
+                  if not line.clearing and line.amount != 0]
         if not booked:
-            raise ValueError(f"voucher {voucher.number} has no line other than the clearing line with an amount")
-        for line in booked:
-            self._check_account(voucher, line.account)
+            raise UnwritableVoucher(f"voucher {voucher.number} has no line with an amount besides the clearing "
+                                    "line, so it has nothing to book in DATEV", "lines")
+        for index, line in booked:
+            self._check_account(voucher, index, line.account)
             if abs(line.amount) > MAX_AMOUNT:
-                raise ValueError(f"voucher {voucher.number}, account {line.account}: amount {line.amount} "
-                                 f"exceeds {MAX_AMOUNT}, the maximum of DATEV's Umsatz")
-            for field, code in (("cost center", line.cost_center), ("project", line.project)):
-                _check_code(voucher, field, code or "")
+                raise UnwritableVoucher(f"voucher {voucher.number}: amount {line.amount} on account {line.account} "
+                                        f"exceeds {MAX_AMOUNT}, the maximum of DATEV's Umsatz; book it in DATEV "
+                                        "by hand", f"line {index} amount")
+            _check_code(voucher, f"line {index} cost_center", "cost center", "KOST1", line.cost_center)
+            _check_code(voucher, f"line {index} project", "project", "KOST2", line.project)
 
     def split(self, vouchers: list[Voucher]) -> list[list[Voucher]]:
         years: dict[date, list[Voucher]] = {}
@@ -131,8 +134,14 @@ class DatevExporter(FileExporter):
         return tuple(tuple(cells.get(name, "") for name in KEY_COLUMNS) for cells in self.bookings(voucher))
 
     def bookings(self, voucher: Voucher) -> list[dict[str, str]]:
-        """Return the voucher's booking rows as ``{column heading: value}``, before quoting."""
-        contra = _clearing_account(voucher)
+        """Return the voucher's booking rows as ``{column heading: value}``, before quoting.
+
+        A voucher whose clearing lines are not on exactly one account, which
+        ``check`` rejects, gets an empty Gegenkonto. So ``key`` still works
+        for it and never matches a written booking.
+        """
+        accounts = {line.account for line in voucher.lines if line.clearing}
+        contra = accounts.pop() if len(accounts) == 1 else ""
         rows = []
         for line in voucher.lines:
             if line.clearing or line.amount == 0:
@@ -173,17 +182,26 @@ class DatevExporter(FileExporter):
         ends += [voucher.period_end for voucher in vouchers if in_year(voucher.period_end)]
         return min(starts), max(ends)
 
-    def _check_account(self, voucher: Voucher, account: str) -> None:
+    def _check_clearing(self, voucher: Voucher) -> None:
+        """Reject a voucher whose clearing lines are not on one account of DATEV's account length."""
+        clearing = [(index, line) for index, line in enumerate(voucher.lines, start=1) if line.clearing]
+        accounts = sorted({line.account for _, line in clearing})
+        if len(accounts) != 1:
+            raise UnwritableVoucher(
+                f"voucher {voucher.number}: DATEV books every line against one clearing account as Gegenkonto, "
+                f"but the clearing lines are on {', '.join(accounts) or 'none'}; book the voucher in DATEV by hand",
+                "clearing")
+        index, line = clearing[0]
+        self._check_account(voucher, index, line.account)
+
+    def _check_account(self, voucher: Voucher, index: int, account: str) -> None:
         length = self.datev.account_length
         if re.fullmatch(rf"[0-9]{{{length}}}", account):
             return
-        log.error("datev export: voucher %s has account %s, but export.datev.account_length is %d",
-                  voucher.number, account, length)
-        raise ExportError(self.directory,
-                          N_("voucher {number}: account {account} is not a number of {length} digits"),
-                          fix=N_("set export.datev.account_length to the length of the DATEV account numbers, "
-                                 "or change the account"),
-                          number=voucher.number, account=account, length=length)
+        raise UnwritableVoucher(f"voucher {voucher.number}: account {account} is not a number of {length} digits, "
+                                "the DATEV account length that export.datev.account_length sets; set "
+                                "export.datev.account_length to the length of the DATEV account numbers, or change "
+                                "the account", f"line {index} account")
 
     def _warn_unmapped_tax_codes(self, vouchers: Sequence[Voucher]) -> None:
         codes = sorted({line.tax_code for voucher in vouchers for line in voucher.lines
@@ -193,16 +211,7 @@ class DatevExporter(FileExporter):
                         "so their bookings carry no BU-Schlüssel", ", ".join(codes))
 
 
-def _clearing_account(voucher: Voucher) -> str:
-    accounts = {line.account for line in voucher.lines if line.clearing}
-    if len(accounts) != 1:
-        found = ", ".join(sorted(accounts)) or "none"
-        raise ValueError(f"voucher {voucher.number}: DATEV needs the clearing lines on one card account "
-                         f"as Gegenkonto, found {found}")
-    return accounts.pop()
-
-
-def _check_code(voucher: Voucher, field: str, code: str) -> None:
+def _check_code(voucher: Voucher, field: str, kind: str, column: str, code: str | None) -> None:
     """Reject a cost center or project that DATEV's KOST field cannot take unchanged.
 
     A code is the key of a DATEV cost object, so it is never shortened,
@@ -211,9 +220,10 @@ def _check_code(voucher: Voucher, field: str, code: str) -> None:
     if not code:
         return
     if len(code) > COST_CENTER_LENGTH or not encodable(code) or code.startswith(FORMULA_STARTS):
-        raise ValueError(f"voucher {voucher.number}: {field} {code!r} does not fit DATEV's KOST field "
-                         f"(at most {COST_CENTER_LENGTH} Windows-1252 characters, not starting with "
-                         "= + - @)")
+        raise UnwritableVoucher(f"voucher {voucher.number}: {kind} {code!r} does not fit DATEV's {column} field, "
+                                f"which takes at most {COST_CENTER_LENGTH} Windows-1252 characters and no leading "
+                                "= + - @, tab or carriage return; give the cost object a code that fits, in DATEV "
+                                "and in allocbot's master data", field)
 
 
 def _month_day(fiscal_year_start: str) -> tuple[int, int]:

@@ -12,6 +12,11 @@ retry after a crash between writing the file and recording the posting
 books nothing twice. The same number with other lines (another date,
 account, amount, cost center, project or VAT code) means the folder
 belongs to another database, and the export stops with ExportError.
+
+A voucher that breaks a rule of the layout, such as DATEV's account
+length, is returned as Rejected and the others are written. Raising
+instead would leave the whole batch "sending", and the same voucher would
+stop every later run.
 """
 
 from __future__ import annotations
@@ -46,6 +51,19 @@ class ExportError(InputError):
     """The export folder cannot take the vouchers, or contains a file that contradicts them; nothing was written."""
 
 
+class UnwritableVoucher(Exception):
+    """A voucher that breaks a rule of the file layout, which ``post`` returns as Rejected.
+
+    ``message`` names the voucher, the value and the fix, and ``field`` the
+    part of the voucher, such as ``line 2 account`` (lines count from 1).
+    """
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
 def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -74,20 +92,25 @@ class FileExporter(ABC):
         return cls(export.export_dir, currency=export.currency)
 
     def post(self, vouchers: Sequence[Voucher]) -> list[Posted | Rejected]:
-        """Write the vouchers not exported before to new files and return one Posted per voucher, in order.
+        """Write the vouchers not exported before to new files and return one outcome per voucher, in order.
 
-        The external id is ``<file name>#<voucher number>``, naming the
-        earlier file for a voucher that was there already. Raises ValueError
-        for a voucher this layout cannot represent, and ExportError when the
-        folder cannot be written or belongs to another database. These
-        checks run before the first file is written. Only when writing the
-        second file of a batch fails does the first one stay, and a retry
-        then finds its vouchers.
+        A voucher found in an earlier file is Posted with that file and not
+        checked again. A voucher that breaks a rule of the layout is
+        Rejected, and the others are written. When all are rejected, no
+        voucher file is written. The external id of a Posted voucher is
+        ``<file name>#<voucher number>``.
+
+        Raises ExportError when the folder cannot be written or belongs to
+        another database, and ValueError for a batch that bot.posting.build
+        never builds (see ``_check_built``). Both are raised before the
+        first file is written. Only when writing the second file of a
+        batch fails does the first one stay, and a retry then finds its
+        vouchers.
         """
         if not vouchers:
             return []
         for voucher in vouchers:
-            self._check_voucher(voucher)
+            _check_built(voucher)
         _check_distinct_numbers(vouchers)
         log.info("%s export of %d vouchers to %s started", self.name, len(vouchers), self.directory)
 
@@ -98,7 +121,8 @@ class FileExporter(ABC):
                 self._check_same(voucher, exported)
 
             skipped = [voucher.number for voucher in vouchers if voucher.number in exported]
-            new = [voucher for voucher in vouchers if voucher.number not in exported]
+            rejected = self._rejections([voucher for voucher in vouchers if voucher.number not in exported])
+            new = [voucher for voucher in vouchers if voucher.number not in exported and voucher.number not in rejected]
             if new:
                 for group in self.split(new):
                     path = self._write(group)
@@ -107,8 +131,11 @@ class FileExporter(ABC):
         if skipped:
             log.warning("%s export skipped %d vouchers already in %s: %s",
                         self.name, len(skipped), self.directory, ", ".join(skipped))
-        log.info("%s export finished: %d new vouchers, %d already exported", self.name, len(new), len(skipped))
-        return [Posted(voucher.number, f"{exported[voucher.number][0]}#{voucher.number}") for voucher in vouchers]
+        log.info("%s export finished: %d new vouchers, %d already exported, %d rejected",
+                 self.name, len(new), len(skipped), len(rejected))
+        return [rejected[voucher.number] if voucher.number in rejected
+                else Posted(voucher.number, f"{exported[voucher.number][0]}#{voucher.number}")
+                for voucher in vouchers]
 
     def find(self, numbers: Sequence[str]) -> dict[str, str]:
         """Return ``{number: "<file name>#<number>"}`` for the numbers already in this connector's files."""
@@ -122,7 +149,7 @@ class FileExporter(ABC):
         return [vouchers]
 
     def check(self, voucher: Voucher) -> None:
-        """Raise ValueError or ExportError for a voucher this layout cannot represent; the default accepts all."""
+        """Raise UnwritableVoucher for a voucher this layout cannot represent; the default accepts all."""
 
     @abstractmethod
     def render(self, vouchers: Sequence[Voucher], created_at: datetime) -> bytes:
@@ -148,21 +175,21 @@ class FileExporter(ABC):
                                   "to another folder"),
                            reason=reason)
 
-    def _check_voucher(self, voucher: Voucher) -> None:
-        if not voucher.lines:
-            raise ValueError(f"voucher {voucher.number} has no lines")
-        if voucher.balance() != 0:
-            raise ValueError(f"voucher {voucher.number} does not balance: {voucher.balance()}")
-        if voucher.currency != self.currency:
-            raise ValueError(f"voucher {voucher.number} is in {voucher.currency}, "
-                             f"but the export currency (export.currency) is {self.currency}")
-        for line in voucher.lines:
-            # The files have two decimals, so a fraction of an øre would be
-            # rounded away and could unbalance the written voucher.
-            if not _whole_ore(line.amount):
-                raise ValueError(f"voucher {voucher.number}, account {line.account}: "
-                                 f"amount {line.amount} is not a whole number of øre")
-        self.check(voucher)
+    def _rejections(self, vouchers: Sequence[Voucher]) -> dict[str, Rejected]:
+        """Return the Rejected outcome of each voucher that breaks a rule of the layout, by number."""
+        rejected = {}
+        for voucher in vouchers:
+            try:
+                if voucher.currency != self.currency:
+                    raise UnwritableVoucher(f"voucher {voucher.number} is in {voucher.currency}, but the export "
+                                            f"currency (export.currency) is {self.currency}; set export.currency "
+                                            f"to {voucher.currency} to export it", "currency")
+                self.check(voucher)
+            except UnwritableVoucher as problem:
+                log.warning("%s export: voucher %s rejected (%s): %s", self.name, voucher.number, problem.field,
+                            problem.message)
+                rejected[voucher.number] = Rejected(voucher.number, problem.message, field=problem.field)
+        return rejected
 
     def _create_directory(self, vouchers: Sequence[Voucher]) -> None:
         try:
@@ -248,7 +275,7 @@ def exported_files(external_ids: Sequence[str]) -> list[str]:
 
 
 def check_encodable(voucher: Voucher, encoding: str) -> None:
-    """Raise ValueError naming the voucher and field for text that ``encoding`` cannot encode.
+    """Raise UnwritableVoucher naming the voucher and field for text that ``encoding`` cannot encode.
 
     UTF-8 encodes every character except a lone surrogate, which decoding
     a broken mail header with ``errors="surrogateescape"`` can leave behind.
@@ -261,11 +288,33 @@ def check_encodable(voucher: Voucher, encoding: str) -> None:
         try:
             text.encode(encoding)
         except UnicodeEncodeError as exc:
-            raise ValueError(f"voucher {voucher.number}, {field}: {text!r} cannot be written in {encoding} "
-                             f"({exc.reason} at position {exc.start})") from None
+            raise UnwritableVoucher(f"voucher {voucher.number}, {field}: {text!r} cannot be written in {encoding} "
+                                    f"({exc.reason} at position {exc.start}); correct the text where it comes from, "
+                                    "such as the item title, the card statement line or the file name",
+                                    field) from None
+
+
+def _check_built(voucher: Voucher) -> None:
+    """Raise ValueError for a voucher without lines, one that does not balance, or an amount with a fraction of an øre.
+
+    bot.posting.build builds only vouchers with lines that balance, from
+    amounts the store keeps in whole øre, so these are programming errors
+    rather than a voucher's content, and they stop the whole batch.
+    """
+    if not voucher.lines:
+        raise ValueError(f"voucher {voucher.number} has no lines")
+    if voucher.balance() != 0:
+        raise ValueError(f"voucher {voucher.number} does not balance: {voucher.balance()}")
+    for line in voucher.lines:
+        # The files have two decimals, so a fraction of an øre would be
+        # rounded away and could unbalance the written voucher.
+        if not _whole_ore(line.amount):
+            raise ValueError(f"voucher {voucher.number}, account {line.account}: "
+                             f"amount {line.amount} is not a whole number of øre")
 
 
 def _check_distinct_numbers(vouchers: Sequence[Voucher]) -> None:
+    # The store gives each voucher its own number, so a number twice in a batch is a programming error too.
     seen: set[str] = set()
     for voucher in vouchers:
         if voucher.number in seen:

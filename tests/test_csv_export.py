@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.config import ExportSettings, Settings
-from bot.ports import Posted, Voucher, VoucherLine
+from bot.ports import Posted, Rejected, Voucher, VoucherLine
 from connectors.csv_export import CsvExporter
 from connectors.files import ExportError, exported_files
 
@@ -178,15 +178,25 @@ def test_fraction_of_ore_raises(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_other_currency_raises(tmp_path):
-    in_euro = Voucher("AB0000004", date(2026, 3, 18), "Amazon", "kort.csv:3",
-                      (VoucherLine("6800", Decimal("10.00"), "Binders"),
-                       VoucherLine("2400", Decimal("-10.00"), "Firmakort", clearing=True)), currency="EUR")
+def euro_voucher(number: str = "AB0000004") -> Voucher:
+    return Voucher(number, date(2026, 3, 18), "Amazon", "kort.csv:3",
+                   (VoucherLine("6800", Decimal("10.00"), "Binders"),
+                    VoucherLine("2400", Decimal("-10.00"), "Firmakort", clearing=True)), currency="EUR")
 
-    with pytest.raises(ValueError, match="AB0000004.*EUR.*NOK"):
-        CsvExporter(tmp_path, clock=fixed_clock).post([in_euro])
 
-    assert list(tmp_path.iterdir()) == []
+def test_other_currency_rejected(tmp_path):
+    exporter = CsvExporter(tmp_path, clock=fixed_clock)
+
+    posted, rejected = exporter.post([toner_voucher(), euro_voucher()])
+
+    assert posted == Posted("AB0000001", f"{FILE_NAME}#AB0000001")
+    assert isinstance(rejected, Rejected)
+    assert rejected.number == "AB0000004"
+    assert rejected.field == "currency"
+    assert "AB0000004 is in EUR" in rejected.message
+    assert "export currency (export.currency) is NOK" in rejected.message
+    assert "set export.currency to EUR" in rejected.message
+    assert {row["voucher_number"] for row in read_rows(tmp_path / FILE_NAME)} == {"AB0000001"}
 
 
 def test_number_twice_in_batch_raises(tmp_path):
@@ -196,14 +206,48 @@ def test_number_twice_in_batch_raises(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_lone_surrogate_raises(tmp_path):
+def test_lone_surrogate_rejected(tmp_path):
     # A lone surrogate, as left by decoding a mail header with errors="surrogateescape", has no UTF-8 form.
     broken = toner_voucher("AB0000006", title="Skrivebordslampe \udce6")
 
-    with pytest.raises(ValueError, match="AB0000006.*line 1 description"):
-        CsvExporter(tmp_path, clock=fixed_clock).post([broken])
+    rejected, posted = CsvExporter(tmp_path, clock=fixed_clock).post([broken, toner_voucher()])
 
-    assert list(tmp_path.iterdir()) == []
+    assert isinstance(rejected, Rejected)
+    assert rejected.number == "AB0000006"
+    assert rejected.field == "line 1 description"
+    assert "'Skrivebordslampe \\udce6' cannot be written in utf-8" in rejected.message
+    assert "correct the text where it comes from" in rejected.message
+    assert posted == Posted("AB0000001", f"{FILE_NAME}#AB0000001")
+    assert {row["voucher_number"] for row in read_rows(tmp_path / FILE_NAME)} == {"AB0000001"}
+
+
+def test_all_rejected_writes_no_file(tmp_path):
+    exporter = CsvExporter(tmp_path, clock=fixed_clock)
+
+    outcomes = exporter.post([euro_voucher("AB0000004"), euro_voucher("AB0000005")])
+
+    assert [(outcome.number, type(outcome)) for outcome in outcomes] == [("AB0000004", Rejected),
+                                                                        ("AB0000005", Rejected)]
+    assert list(tmp_path.glob("vouchers-*")) == []
+    assert exporter.written == []
+
+
+def test_exported_voucher_posted_before_checks(tmp_path):
+    # Changing export.currency after the export must not reject the voucher that is in the file already.
+    CsvExporter(tmp_path, clock=fixed_clock).post([toner_voucher()])
+
+    outcomes = CsvExporter(tmp_path, currency="EUR", clock=fixed_clock).post([toner_voucher()])
+
+    assert outcomes == [Posted("AB0000001", f"{FILE_NAME}#AB0000001")]
+    assert [path.name for path in tmp_path.glob("vouchers-*")] == [FILE_NAME]
+
+
+def test_folder_error_raises_despite_rejection(tmp_path):
+    blocked = tmp_path / "export"
+    blocked.write_text("not a folder", encoding="utf-8")
+
+    with pytest.raises(ExportError, match="export.export_dir"):
+        CsvExporter(blocked, clock=fixed_clock).post([euro_voucher(), toner_voucher()])
 
 
 def test_same_second_batches_get_own_files(tmp_path):

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.config import DatevSettings, ExportSettings, Settings
-from bot.ports import Posted, Voucher, VoucherLine
+from bot.ports import Posted, Rejected, Voucher, VoucherLine
 from connectors.datev import DatevExporter
 from connectors.files import ExportError
 
@@ -107,6 +107,17 @@ def written(folder: Path, name: str = FILE_NAME) -> ExtfFile:
 
 def values(extf: ExtfFile, column: str) -> list[str]:
     return [row[column].value for row in extf.rows]
+
+
+def rejected_beside_good(folder: Path, bad: Voucher, **changes) -> Rejected:
+    """Post ``bad`` after a good voucher, check that only the good one is written, and return the outcome of ``bad``."""
+    posted, rejected = exporter(folder, **changes).post([toner_voucher(), bad])
+
+    assert posted == Posted("AB0000001", f"{FILE_NAME}#AB0000001")
+    assert set(values(written(folder), "Belegfeld 1")) == {"AB0000001"}
+    assert isinstance(rejected, Rejected)
+    assert rejected.number == bad.number
+    return rejected
 
 
 def test_header_fields(tmp_path):
@@ -373,20 +384,41 @@ def test_fiscal_years_in_separate_files(tmp_path):
     assert set(values(second, "Belegfeld 1")) == {"AB0000002"}
 
 
-def test_account_length_mismatch_raises(tmp_path):
-    with pytest.raises(ExportError) as caught:
-        exporter(tmp_path / "export").post([toner_voucher(), one_line_voucher("AB0000002", account="68000")])
+def test_account_length_mismatch_rejected(tmp_path):
+    rejected = rejected_beside_good(tmp_path, one_line_voucher("AB0000002", account="68000"))
 
-    message = str(caught.value)
-    assert "AB0000002" in message
-    assert "68000" in message
-    assert "export.datev.account_length" in message
-    assert not (tmp_path / "export").exists()
+    assert rejected.field == "line 1 account"
+    assert "voucher AB0000002: account 68000 is not a number of 4 digits" in rejected.message
+    assert "set export.datev.account_length" in rejected.message
 
 
 def test_card_account_length_checked(tmp_path):
-    with pytest.raises(ExportError, match="AB0000002.*24000"):
-        exporter(tmp_path).post([one_line_voucher("AB0000002", card="24000")])
+    rejected = rejected_beside_good(tmp_path, one_line_voucher("AB0000002", card="24000"))
+
+    assert rejected.field == "line 2 account"
+    assert "account 24000 is not a number of 4 digits" in rejected.message
+
+
+def test_all_rejected_writes_no_file(tmp_path):
+    connector = exporter(tmp_path)
+
+    outcomes = connector.post([one_line_voucher("AB0000002", account="68000"),
+                               one_line_voucher("AB0000003", cost_center="-100")])
+
+    assert [(outcome.number, outcome.field) for outcome in outcomes] == [("AB0000002", "line 1 account"),
+                                                                        ("AB0000003", "line 1 cost_center")]
+    assert list(tmp_path.glob("EXTF_*")) == []
+    assert connector.written == []
+
+
+def test_exported_voucher_posted_before_checks(tmp_path):
+    # A longer account length set after the export must not reject the voucher that is in the file already.
+    exporter(tmp_path).post([toner_voucher()])
+
+    outcomes = exporter(tmp_path, account_length=5).post([toner_voucher()])
+
+    assert outcomes == [Posted("AB0000001", f"{FILE_NAME}#AB0000001")]
+    assert len(list(tmp_path.glob("EXTF_*"))) == 1
 
 
 def test_longer_accounts_with_setting(tmp_path):
@@ -409,18 +441,19 @@ def test_longer_accounts_with_setting(tmp_path):
 def test_clearing_account_required(tmp_path, lines, found):
     voucher = Voucher("AB0000005", date(2026, 3, 18), "Amazon", "kort.csv:6", lines)
 
-    with pytest.raises(ValueError, match=f"AB0000005.*{found}"):
-        exporter(tmp_path).post([voucher])
+    rejected = rejected_beside_good(tmp_path, voucher)
 
-    assert list(tmp_path.iterdir()) == []
+    assert rejected.field == "clearing"
+    assert f"voucher AB0000005: DATEV books every line against one clearing account as Gegenkonto, but the " \
+           f"clearing lines are on {found}" in rejected.message
 
 
 @pytest.mark.parametrize("number", ["AB 0000001", "AB_0000001", "AB0000001ø", "A" * 37, "+4799", "-1", ""])
-def test_invalid_document_number_raises(tmp_path, number):
-    with pytest.raises(ValueError, match="Belegfeld 1"):
-        exporter(tmp_path).post([one_line_voucher(number)])
+def test_invalid_document_number_rejected(tmp_path, number):
+    rejected = rejected_beside_good(tmp_path, one_line_voucher(number))
 
-    assert list(tmp_path.iterdir()) == []
+    assert rejected.field == "number"
+    assert f"voucher number {number!r} does not fit DATEV's Belegfeld 1" in rejected.message
 
 
 def test_document_number_with_allowed_signs(tmp_path):
@@ -430,12 +463,19 @@ def test_document_number_with_allowed_signs(tmp_path):
     assert values(written(tmp_path), "Belegfeld 1") == [number]
 
 
-@pytest.mark.parametrize("cost_center, project", [
-    ("K" * 37, None), ("-100", None), (None, "=P1"), ("Prosjekt 😀", None),
+@pytest.mark.parametrize("cost_center, project, field, named", [
+    ("K" * 37, None, "line 1 cost_center", f"cost center {'K' * 37!r} does not fit DATEV's KOST1 field"),
+    ("-100", None, "line 1 cost_center", "cost center '-100' does not fit DATEV's KOST1 field"),
+    (None, "=P1", "line 1 project", "project '=P1' does not fit DATEV's KOST2 field"),
+    ("Prosjekt 😀", None, "line 1 cost_center", "cost center 'Prosjekt 😀' does not fit DATEV's KOST1 field"),
 ])
-def test_unusable_cost_object_raises(tmp_path, cost_center, project):
-    with pytest.raises(ValueError, match="AB0000006.*KOST"):
-        exporter(tmp_path).post([one_line_voucher("AB0000006", cost_center=cost_center, project=project)])
+def test_unusable_cost_object_rejected(tmp_path, cost_center, project, field, named):
+    voucher = one_line_voucher("AB0000006", cost_center=cost_center, project=project)
+
+    rejected = rejected_beside_good(tmp_path, voucher)
+
+    assert rejected.field == field
+    assert f"voucher AB0000006: {named}" in rejected.message
 
 
 def test_long_cost_objects_kept_whole(tmp_path):
@@ -447,14 +487,38 @@ def test_long_cost_objects_kept_whole(tmp_path):
     assert values(extf, "KOST2 - Kostenstelle") == ["Prosjekt Ås"]
 
 
-def test_amount_over_ten_digits_raises(tmp_path):
+def test_amount_over_ten_digits_rejected(tmp_path):
     huge = Voucher("AB0000008", date(2026, 3, 18), "Amazon", "kort.csv:7", (
         VoucherLine("6800", Decimal("10000000000.00"), "Datasenter", "100"),
         VoucherLine("2400", Decimal("-10000000000.00"), "Firmakort", clearing=True),
     ))
 
-    with pytest.raises(ValueError, match="AB0000008"):
-        exporter(tmp_path).post([huge])
+    rejected = rejected_beside_good(tmp_path, huge)
+
+    assert rejected.field == "line 1 amount"
+    assert "amount 10000000000.00 on account 6800 exceeds 9999999999.99" in rejected.message
+
+
+def test_largest_amount_written(tmp_path):
+    largest = Voucher("AB0000008", date(2026, 3, 18), "Amazon", "kort.csv:7", (
+        VoucherLine("6800", Decimal("9999999999.99"), "Datasenter", "100"),
+        VoucherLine("2400", Decimal("-9999999999.99"), "Firmakort", clearing=True),
+    ))
+
+    exporter(tmp_path).post([largest])
+
+    assert values(written(tmp_path), "Umsatz (ohne Soll/Haben-Kz)") == ["9999999999,99"]
+
+
+def test_other_currency_rejected(tmp_path):
+    voucher = one_line_voucher("AB0000009")
+    in_euro = Voucher(voucher.number, voucher.date, voucher.description, voucher.reference, voucher.lines,
+                      currency="EUR")
+
+    rejected = rejected_beside_good(tmp_path, in_euro)
+
+    assert rejected.field == "currency"
+    assert "AB0000009 is in EUR" in rejected.message
 
 
 def test_unbalanced_voucher_raises(tmp_path):

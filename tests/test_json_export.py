@@ -12,7 +12,7 @@ import pytest
 from jsonschema import Draft202012Validator, ValidationError
 
 from bot.config import ExportSettings, Settings
-from bot.ports import Posted, Voucher, VoucherLine
+from bot.ports import Posted, Rejected, Voucher, VoucherLine
 from connectors.files import ExportError
 from connectors.json_export import JsonExporter
 
@@ -158,11 +158,30 @@ def test_created_at_in_utc(tmp_path):
     assert read_document(tmp_path / "vouchers-20260531-223000.json")["created_at"] == "2026-05-31T22:30:00Z"
 
 
-def test_lone_surrogate_raises(tmp_path):
-    with pytest.raises(ValueError, match="AB0000001.*line 1 description"):
-        JsonExporter(tmp_path, clock=fixed_clock).post([toner_voucher(title="Skrivebordslampe \udce6")])
+def test_lone_surrogate_rejected(tmp_path):
+    broken = toner_voucher(title="Skrivebordslampe \udce6")
 
-    assert list(tmp_path.iterdir()) == []
+    rejected, posted = JsonExporter(tmp_path, clock=fixed_clock).post([broken, refund_voucher()])
+
+    assert isinstance(rejected, Rejected)
+    assert rejected.number == "AB0000001"
+    assert rejected.field == "line 1 description"
+    assert "cannot be written in utf-8" in rejected.message
+    assert posted == Posted("AB0000002", f"{FILE_NAME}#AB0000002")
+    assert [entry["number"] for entry in read_document(tmp_path / FILE_NAME)["vouchers"]] == ["AB0000002"]
+
+
+def test_other_currency_rejected(tmp_path):
+    voucher = toner_voucher()
+    in_euro = Voucher("AB0000003", voucher.date, voucher.description, voucher.reference, voucher.lines,
+                      currency="EUR")
+
+    outcomes = JsonExporter(tmp_path, clock=fixed_clock).post([in_euro])
+
+    assert outcomes == [Rejected("AB0000003", "voucher AB0000003 is in EUR, but the export currency "
+                                              "(export.currency) is NOK; set export.currency to EUR to export it",
+                                 field="currency")]
+    assert list(tmp_path.glob("vouchers-*")) == []
 
 
 def test_retry_skips_exported_voucher(tmp_path):
