@@ -1,8 +1,9 @@
 """Posting vouchers to Tripletex through its REST API v2, and reading its lists.
 
-Each voucher is looked up by its number (sent as externalVoucherNumber)
-before it is posted, so a voucher booked by an earlier run that crashed
-before recording the booking is not booked again. The codes of its lines
+Each voucher is looked up by its number and date before it is posted, so
+a voucher booked by an earlier run that crashed before recording the
+booking is not booked again. The number is sent as externalVoucherNumber
+and at the start of the voucher's description. The codes of its lines
 are turned into Tripletex ids next. A code Tripletex does not have rejects
 the voucher before anything is sent for it. A POST whose outcome is
 unknown (a timeout or a 5xx response) is followed by another lookup, and
@@ -20,6 +21,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -32,15 +34,17 @@ from bot.errors import ConfigError
 from bot.i18n import N_
 from bot.ports import ErpCode, ErpUnavailable, Posted, Rejected, Voucher
 from connectors.http import OutcomeUnknown, Retrying
-from connectors.tripletex_lookup import PAGE_SIZE, REGISTERS, TripletexLookup
+from connectors.tripletex_lookup import PAGE_SIZE, REGISTERS, VOUCHER_PATH, TripletexLookup
 from connectors.tripletex_session import TripletexApiError, TripletexSession, api_error, read_json
 from connectors.tripletex_voucher import PostingIds, amount_error, voucher_body
 
 log = logging.getLogger(__name__)
 
-VOUCHER_PATH = "/ledger/voucher"
-EXTERNAL_NUMBER_PATH = "/ledger/voucher/>externalVoucherNumber"
 ATTACHMENT_PATH = "/ledger/voucher/{voucher_id}/attachment"
+
+# How many days back `find` lists vouchers for the numbers that >externalVoucherNumber does not find.
+# post() still finds a voucher dated earlier, because it looks each voucher up by its own date.
+RECOVERY_DAYS = 400
 
 # The file types Tripletex accepts as voucher attachments, by file name suffix.
 ATTACHMENT_TYPES = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg",
@@ -68,19 +72,21 @@ class TripletexConnector:
     name = "tripletex"
 
     def __init__(self, session: TripletexSession, *, currency: str, voucher_type: str = "",
-                 attach_statement: bool = True, page_size: int = PAGE_SIZE):
+                 attach_statement: bool = True, page_size: int = PAGE_SIZE, today: Callable[[], date] = date.today):
         self.session = session
         self.lookup = TripletexLookup(session, page_size=page_size)
         self.currency = currency
         self.voucher_type = voucher_type
         self.attach_statement = attach_statement
+        self.today = today
         self.attachment_failures: list[AttachmentFailure] = []
 
     @classmethod
     def from_settings(cls, settings: Settings, *, sleep: Callable[[float], None] = time.sleep,
-                      page_size: int = PAGE_SIZE) -> TripletexConnector:
+                      page_size: int = PAGE_SIZE, today: Callable[[], date] = date.today) -> TripletexConnector:
         """Build the connector from ``[export]`` and ``[export.tripletex]``, with the tokens from the environment.
 
+        ``today`` returns the last day of the dates that `find` lists.
         Raises ConfigError naming the environment variable of a missing token.
         """
         export = settings.export
@@ -104,7 +110,7 @@ class TripletexConnector:
                                    company_id=tripletex.company_id,
                                    token_variables=(tripletex.consumer_token_env, tripletex.employee_token_env))
         return cls(session, currency=export.currency, voucher_type=tripletex.voucher_type,
-                   attach_statement=tripletex.attach_statement, page_size=page_size)
+                   attach_statement=tripletex.attach_statement, page_size=page_size, today=today)
 
     def __enter__(self) -> TripletexConnector:
         return self
@@ -144,25 +150,42 @@ class TripletexConnector:
     def find(self, numbers: Sequence[str]) -> dict[str, str]:
         """Return the Tripletex voucher id of each of these voucher numbers that Tripletex holds.
 
+        Each number is asked for at ``>externalVoucherNumber`` first, with
+        one request per number. The numbers not found there are looked for
+        in one listing of the vouchers dated in the last RECOVERY_DAYS days,
+        one request per ``page_size`` vouchers, which for a company with many
+        vouchers is the expensive part. A voucher dated before that is not
+        found here, but ``post`` looks each voucher up again by its own date
+        before it sends it, so it is not booked twice.
+
         Raises ConfigError when Tripletex rejects the lookup, such as for an
         employee token without access to vouchers.
         """
+        today = self.today()
         try:
-            return self._find(numbers)
+            return self._find(numbers, today - timedelta(days=RECOVERY_DAYS), today)
         except TripletexApiError as exc:
             raise _access_error(exc) from None
 
-    def _find(self, numbers: Sequence[str]) -> dict[str, str]:
+    def _find(self, numbers: Sequence[str], first_day: date, last_day: date) -> dict[str, str]:
+        """Look the numbers up by externalVoucherNumber, then the rest among the vouchers of these dates."""
+        ids = {number: self.lookup.vouchers_by_external_number(number) for number in numbers}
+        missing = [number for number in numbers if not ids[number]]
+        if missing:
+            listed = self.lookup.vouchers_by_date(missing, first_day, last_day)
+            for number, voucher_ids in listed.items():
+                log.info("tripletex: voucher %s found as Tripletex voucher %s among the vouchers dated %s to %s, "
+                         "but not by its externalVoucherNumber", number, ", ".join(map(str, sorted(voucher_ids))),
+                         first_day.isoformat(), last_day.isoformat())
+            ids.update(listed)
+
         found: dict[str, str] = {}
-        for number in numbers:
-            ids = [entry["id"] for entry in self.lookup.values(EXTERNAL_NUMBER_PATH, "id,externalVoucherNumber",
-                                                               externalVoucherNumber=number)
-                   if entry.get("externalVoucherNumber") == number]
-            if len(ids) > 1:
-                log.warning("tripletex: voucher %s is booked %d times, as Tripletex vouchers %s", number, len(ids),
-                            ", ".join(map(str, sorted(ids))))
-            if ids:
-                found[number] = str(min(ids))
+        for number, voucher_ids in ids.items():
+            if len(voucher_ids) > 1:
+                log.warning("tripletex: voucher %s is booked %d times, as Tripletex vouchers %s", number,
+                            len(voucher_ids), ", ".join(map(str, sorted(voucher_ids))))
+            if voucher_ids:
+                found[number] = str(min(voucher_ids))
         return found
 
     def master_lists(self) -> list[ErpCode]:
@@ -195,7 +218,7 @@ class TripletexConnector:
 
     def _post_one(self, voucher: Voucher, currency_id: int, voucher_type_id: int | None) -> Posted | Rejected:
         try:
-            existing = self._find([voucher.number])
+            existing = self._find([voucher.number], voucher.date, voucher.date)
             if voucher.number in existing:
                 log.info("tripletex: voucher %s is booked already, as Tripletex voucher %s", voucher.number,
                          existing[voucher.number])
@@ -267,7 +290,7 @@ class TripletexConnector:
                 log.warning("tripletex: voucher %s: %s; looking it up in %.1f s before posting again "
                             "(attempt %d of %d)", voucher.number, reason, pause, attempt, retrying.attempts)
                 retrying.sleep(pause)
-                existing = self._find([voucher.number])
+                existing = self._find([voucher.number], voucher.date, voucher.date)
                 if voucher.number in existing:
                     log.info("tripletex: voucher %s was booked, as Tripletex voucher %s", voucher.number,
                              existing[voucher.number])

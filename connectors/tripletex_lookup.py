@@ -9,17 +9,31 @@ Some filters of API version 2.70.19 match exactly (account and VAT type
 ``number``, project ``number``), others match any value containing the
 text (department ``departmentNumber``, voucher type ``name``), so every
 lookup keeps only the exact match.
+
+Booked vouchers are found by allocbot's voucher number in two ways, and
+never cached, because a voucher may be booked between two lookups.
+``GET /ledger/voucher/>externalVoucherNumber`` asks for one number. API
+2.70.19 describes its parameter as "The external voucher number, when
+voucher is created from import", so it may not find the vouchers that
+``POST /ledger/voucher`` created. ``GET /ledger/voucher`` lists the
+vouchers of a date range, and the numbers are read from each voucher's
+externalVoucherNumber and description (`carried_numbers`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from connectors.tripletex_session import TripletexSession
+from connectors.tripletex_voucher import carried_numbers
 
 PAGE_SIZE = 1000  # the API's default ``count``
+
+VOUCHER_PATH = "/ledger/voucher"
+EXTERNAL_NUMBER_PATH = "/ledger/voucher/>externalVoucherNumber"
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,27 @@ class TripletexLookup:
 
     def voucher_type_id(self, name: str) -> int | None:
         return self._exact_id("/ledger/voucherType", "name", "name", name)
+
+    def vouchers_by_external_number(self, number: str) -> list[int]:
+        """Return the ids of the vouchers that ``>externalVoucherNumber`` finds with ``number``."""
+        entries = self.values(EXTERNAL_NUMBER_PATH, "id,externalVoucherNumber", externalVoucherNumber=number)
+        return [entry["id"] for entry in entries if entry.get("externalVoucherNumber") == number]
+
+    def vouchers_by_date(self, numbers: Collection[str], first_day: date, last_day: date) -> dict[str, list[int]]:
+        """List the vouchers dated ``first_day`` to ``last_day`` (both included) and return the ids for each number.
+
+        API 2.70.19 describes dateTo as "To and excluding", so the request
+        ends the day after ``last_day``. If Tripletex included dateTo after
+        all, the listing would only cover one day more.
+        """
+        wanted = set(numbers)
+        found: dict[str, list[int]] = {}
+        entries = self.values(VOUCHER_PATH, "id,externalVoucherNumber,description", dateFrom=first_day.isoformat(),
+                              dateTo=(last_day + timedelta(days=1)).isoformat())
+        for entry in entries:
+            for number in carried_numbers(entry) & wanted:
+                found.setdefault(number, []).append(entry["id"])
+        return found
 
     def values(self, path: str, fields: str, **filters: str) -> Iterator[dict[str, Any]]:
         """Yield every entry of a list, asking for ``page_size`` entries at a time.

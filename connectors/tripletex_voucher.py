@@ -9,6 +9,11 @@ numbers only here, from Decimals with at most two decimals.
 The posting currency is sent although API version 2.70.19 does not require
 it: an account can have a currency of its own (Account.currency), and naming
 the company currency states what ``amountGrossCurrency`` is in.
+
+The voucher number goes into externalVoucherNumber and also in front of the
+voucher's description, so a lookup can find the voucher by its description
+where Tripletex does not search externalVoucherNumber (see
+`connectors.tripletex_lookup`).
 """
 
 from __future__ import annotations
@@ -37,8 +42,8 @@ def voucher_body(voucher: Voucher, ids: Sequence[PostingIds], *, currency_id: in
                  voucher_type_id: int | None) -> dict[str, Any]:
     """Build the voucher with one posting per line, in the order of ``voucher.lines``.
 
-    ``voucher.number`` goes into externalVoucherNumber, where
-    ``GET /ledger/voucher/>externalVoucherNumber`` finds it again.
+    ``voucher.number`` goes into externalVoucherNumber and in front of the
+    description, where `carried_numbers` reads it back.
     """
     postings = []
     for row, (line, line_ids) in enumerate(zip(voucher.lines, ids, strict=True), start=1):
@@ -61,13 +66,32 @@ def voucher_body(voucher: Voucher, ids: Sequence[PostingIds], *, currency_id: in
 
     body: dict[str, Any] = {
         "date": voucher.date.isoformat(),
-        "description": voucher.description,
+        "description": voucher_description(voucher),
         "externalVoucherNumber": voucher.number,
         "postings": postings,
     }
     if voucher_type_id is not None:
         body["voucherType"] = {"id": voucher_type_id}
     return body
+
+
+def voucher_description(voucher: Voucher) -> str:
+    """Return the description with the voucher number in front, such as "AB0000012 Kortutskrift 03.11.2026–30.11.2026".
+
+    API 2.70.19 gives Voucher.description no maxLength, so nothing is
+    shortened. bot.posting.build keeps the description to 60 characters.
+    """
+    return f"{voucher.number} {voucher.description}".rstrip()
+
+
+def carried_numbers(entry: dict[str, Any]) -> set[str]:
+    """Return the voucher numbers a voucher from Tripletex's lists carries.
+
+    These are its externalVoucherNumber and the first word of its
+    description, where `voucher_description` puts the number.
+    """
+    numbers = {entry.get("externalVoucherNumber") or "", (entry.get("description") or "").split(" ", 1)[0]}
+    return numbers - {""}
 
 
 def amount_error(amount: Decimal) -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,6 +25,8 @@ from statement_pdfs import NOVEMBER, NOVEMBER_SUM, write_statement
 CONSUMER_TOKEN = "consumer-token-5f0c81d2a9"
 EMPLOYEE_TOKEN = "employee-token-c47e19b6f3"
 BACKOFF = 0.01
+TODAY = date(2026, 12, 5)      # the connector's today, which ends the dates that find() lists
+VOUCHER_DAY = date(2026, 11, 13)
 
 
 @pytest.fixture
@@ -78,15 +80,16 @@ def settings_for(standin: TripletexStandIn, *, timeout: float = 5, **tripletex: 
 def connect(standin: TripletexStandIn, sleeps: list[float], *, timeout: float = 5, page_size: int = 1000,
             **tripletex: object) -> TripletexConnector:
     return TripletexConnector.from_settings(settings_for(standin, timeout=timeout, **tripletex), sleep=sleeps.append,
-                                            page_size=page_size)
+                                            page_size=page_size, today=lambda: TODAY)
 
 
 def purchase(number: str = "AB0000042", *, account: str = "6540", cost_center: str | None = "10",
-             project: str | None = "P-100", tax_code: str | None = "1", attachments: tuple[Path, ...] = ()) -> Voucher:
+             project: str | None = "P-100", tax_code: str | None = "1", attachments: tuple[Path, ...] = (),
+             day: date = VOUCHER_DAY) -> Voucher:
     """An Amazon Business order on the company card: two debit lines and the card's clearing line."""
     return Voucher(
         number=number,
-        date=date(2026, 11, 13),
+        date=day,
         description="Amazon Business 403-5512093-7781924",
         reference="403-5512093-7781924 F090Q5RN5",
         lines=(
@@ -102,6 +105,12 @@ def purchase(number: str = "AB0000042", *, account: str = "6540", cost_center: s
 
 def ids_by_number(standin: TripletexStandIn, path: str, field: str) -> dict[str, int]:
     return {str(entry[field]): entry_id for entry_id, entry in standin.registers[path].items()}
+
+
+def listings(standin: TripletexStandIn) -> list[tuple[str, str, str]]:
+    """The (dateFrom, dateTo, from) of each request that listed vouchers by date."""
+    return [(call.query["dateFrom"], call.query["dateTo"], call.query["from"])
+            for call in standin.calls_to("GET", "/ledger/voucher")]
 
 
 # --- Posting ---------------------------------------------------------------------------------------
@@ -121,7 +130,7 @@ def test_voucher_stored_field_by_field(standin, sleeps, tokens, tmp_path):
     assert outcomes == [Posted("AB0000042", str(voucher_id))]
     assert stored["externalVoucherNumber"] == "AB0000042"
     assert stored["date"] == "2026-11-13"
-    assert stored["description"] == "Amazon Business 403-5512093-7781924"
+    assert stored["description"] == "AB0000042 Amazon Business 403-5512093-7781924"
     assert stored["voucherType"] == {"id": ids_by_number(standin, "/ledger/voucherType", "name")["Bankkort"]}
 
     accounts = ids_by_number(standin, "/ledger/account", "number")
@@ -221,7 +230,12 @@ def test_foreign_currency_voucher_rejected(standin, sleeps, tokens):
 # --- Idempotency and retries ----------------------------------------------------------------------
 
 
-def test_stalled_post_booked_once(standin, sleeps, tokens):
+# With imported_only, >externalVoucherNumber never finds a voucher created by POST, as its description may mean.
+@pytest.mark.parametrize(("imported_only", "listed"), [(False, 1), (True, 2)],
+                         ids=["external number found", "imported only"])
+def test_stalled_post_booked_once(standin, sleeps, tokens, imported_only, listed):
+    if imported_only:
+        standin.find_imported_vouchers_only()
     standin.stall_next_voucher_post(1.0)
 
     with connect(standin, sleeps, timeout=0.3) as connector:
@@ -231,8 +245,9 @@ def test_stalled_post_booked_once(standin, sleeps, tokens):
     [voucher_id] = standin.vouchers
     assert outcome == Posted("AB0000042", str(voucher_id))
     assert len(standin.calls_to("POST", "/ledger/voucher")) == 1
-    # One lookup before posting, one after the timeout.
+    # One lookup before posting, one after the timeout; the voucher's date is listed where the first step misses.
     assert len(standin.calls_to("GET", "/ledger/voucher/>externalVoucherNumber")) == 2
+    assert listings(standin) == [("2026-11-13", "2026-11-14", "0")] * listed
 
 
 def test_post_500_once_then_booked_once(standin, sleeps, tokens):
@@ -351,6 +366,62 @@ def test_find_returns_voucher_ids(standin, sleeps, tokens):
 
     assert found == {outcome.number: outcome.external_id for outcome in posted}
     assert set(found.values()) == {str(voucher_id) for voucher_id in standin.vouchers}
+
+
+def test_find_lists_last_400_days(standin, sleeps, tokens):
+    standin.find_imported_vouchers_only()
+
+    with connect(standin, sleeps, page_size=2) as connector:
+        posted = connector.post([purchase("AB0000001"), purchase("AB0000002"), purchase("AB0000003")])
+        before = len(listings(standin))
+        found = connector.find(["AB0000001", "AB0000002", "AB0000003", "AB0000004"])
+
+    assert found == {outcome.number: outcome.external_id for outcome in posted}
+    assert len(standin.calls_to("POST", "/ledger/voucher")) == 3
+    # One listing of the whole window for the four numbers, read two vouchers per page.
+    assert listings(standin)[before:] == [("2025-10-31", "2026-12-06", "0"), ("2025-10-31", "2026-12-06", "2")]
+
+
+@pytest.mark.parametrize(("days_ago", "found"), [(0, True), (400, True), (401, False)])
+def test_find_window_edges(standin, sleeps, tokens, days_ago, found):
+    standin.find_imported_vouchers_only()
+
+    with connect(standin, sleeps) as connector:
+        [posted] = connector.post([purchase(day=TODAY - timedelta(days=days_ago))])
+        result = connector.find(["AB0000042"])
+
+    assert result == ({"AB0000042": posted.external_id} if found else {})
+
+
+def test_post_finds_voucher_older_than_window(standin, sleeps, tokens):
+    # find() misses a voucher dated before its window, and the lookup by the voucher's own date in post() finds it.
+    standin.find_imported_vouchers_only()
+    old = purchase(day=TODAY - timedelta(days=500))
+
+    with connect(standin, sleeps) as connector:
+        [first] = connector.post([old])
+        missed = connector.find([old.number])
+        [second] = connector.post([old])
+
+    assert missed == {}
+    assert second == first
+    assert len(standin.vouchers) == 1
+    assert len(standin.calls_to("POST", "/ledger/voucher")) == 1
+
+
+def test_find_matches_number_in_description(standin, sleeps, tokens, api):
+    # A voucher whose externalVoucherNumber Tripletex does not show is found by the number in its description.
+    # The other two come first, so a match on them would give the lower id, which find() returns.
+    ids = {}
+    for description in ("AB00000420 Kortutskrift", "Kortutskrift AB0000042",
+                        "AB0000042 Kortutskrift 03.11.2026–30.11.2026"):
+        response = api.post("/ledger/voucher", json={**valid_voucher(standin), "description": description})
+        ids[description] = response.json()["value"]["id"]
+
+    with connect(standin, sleeps) as connector:
+        found = connector.find(["AB0000042"])
+
+    assert found == {"AB0000042": str(ids["AB0000042 Kortutskrift 03.11.2026–30.11.2026"])}
 
 
 def test_attachment_failure_keeps_voucher_posted(standin, sleeps, tokens, tmp_path, caplog):
@@ -500,6 +571,34 @@ def test_standin_accepts_valid_voucher(standin, api):
 
     assert response.status_code == 200
     assert response.json()["value"]["id"] in standin.vouchers
+
+
+def test_standin_lists_vouchers_by_date(standin, api):
+    api.post("/ledger/voucher", json=valid_voucher(standin))
+
+    def listed(date_from: str, date_to: str) -> int:
+        response = api.get("/ledger/voucher", params={"dateFrom": date_from, "dateTo": date_to, "fields": "id"})
+        assert response.status_code == 200
+        return len(response.json()["values"])
+
+    assert listed("2026-11-13", "2026-11-14") == 1
+    assert listed("2026-11-01", "2026-12-01") == 1
+    assert listed("2026-11-12", "2026-11-13") == 0
+    assert listed("2026-11-14", "2026-11-15") == 0
+
+
+@pytest.mark.parametrize(("params", "field"), [
+    ({"dateFrom": "2026-11-13"}, "dateTo"),
+    ({"dateTo": "2026-11-14"}, "dateFrom"),
+    ({"dateFrom": "2026-11-13", "dateTo": "2026-11-13"}, "dateTo"),
+    ({"dateFrom": "13.11.2026", "dateTo": "2026-11-14"}, "dateFrom"),
+], ids=["no dateTo", "no dateFrom", "empty range", "date format"])
+def test_standin_voucher_list_needs_dates(standin, api, params, field):
+    response = api.get("/ledger/voucher", params=params)
+
+    assert response.status_code == 422
+    assert response.json()["code"] == 21000
+    assert field in [message["field"] for message in response.json()["validationMessages"]]
 
 
 def test_standin_checks_query_and_auth(standin, api):

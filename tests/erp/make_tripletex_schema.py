@@ -43,6 +43,7 @@ OPERATIONS = (
     ("/project", "get"),
     ("/currency", "get"),
     ("/ledger/voucherType", "get"),
+    ("/ledger/voucher", "get"),
     ("/ledger/voucher", "post"),
     ("/ledger/voucher/>externalVoucherNumber", "get"),
     ("/ledger/voucher/{voucherId}/attachment", "post"),
@@ -53,7 +54,7 @@ ROOTS = (
     "SessionToken", "ApiError", "ApiValidationMessage",
     "ResponseWrapperSessionToken", "ResponseWrapperVoucher",
     "ListResponseAccount", "ListResponseVatType", "ListResponseDepartment", "ListResponseProject",
-    "ListResponseCurrency", "ListResponseVoucherType", "ListResponseVoucher",
+    "ListResponseCurrency", "ListResponseVoucherType", "ListResponseVoucher", "VoucherSearchResponse",
 )
 
 MAX_DEPTH = 2

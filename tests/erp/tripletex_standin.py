@@ -25,8 +25,16 @@ Tripletex's developer FAQ state it:
 
 Where it is stricter than Tripletex, it says so in the error message: it
 rejects query parameters and filters that the operation does not declare or
-that the stand-in does not implement, and amounts with more than two decimals.
-It does not generate the VAT postings of row 0.
+that the stand-in does not implement, amounts with more than two decimals,
+and a voucher listing whose dateTo is not after dateFrom. It does not
+generate the VAT postings of row 0.
+
+``GET /ledger/voucher`` lists the vouchers dated from dateFrom up to but
+excluding dateTo, as the API description says. Whether
+``GET /ledger/voucher/>externalVoucherNumber`` finds vouchers created
+through ``POST /ledger/voucher`` is not known, because the description
+limits its parameter to vouchers "created from import". By default it finds
+them, and `find_imported_vouchers_only` makes it find none of them.
 
 Requests that break the schema are also kept in ``schema_violations``, and
 responses of the stand-in that break the schema in ``response_violations``, so
@@ -74,7 +82,8 @@ DOCUMENT_SIGNATURES = {b"%PDF-": "application/pdf", b"\x89PNG\r\n\x1a\n": "image
 TOKEN_PARAMETERS = ("consumerToken", "employeeToken")
 
 # Filters the stand-in implements per list, as (field, match). "list" matches any of
-# comma-separated values, "containing" a part of the text, ignoring case.
+# comma-separated values, "containing" a part of the text, ignoring case, and "from date"
+# and "before date" a date on or after the value and a date before it.
 FILTERS: dict[str, dict[str, tuple[str, str]]] = {
     "/ledger/account": {"id": ("id", "list"), "number": ("number", "list"), "isInactive": ("isInactive", "bool")},
     "/ledger/vatType": {"id": ("id", "list"), "number": ("number", "list")},
@@ -84,9 +93,13 @@ FILTERS: dict[str, dict[str, tuple[str, str]]] = {
                  "isClosed": ("isClosed", "bool")},
     "/currency": {"id": ("id", "list"), "code": ("code", "list")},
     "/ledger/voucherType": {"name": ("name", "containing")},
+    "/ledger/voucher": {"dateFrom": ("date", "from date"), "dateTo": ("date", "before date")},
     "/ledger/voucher/>externalVoucherNumber": {"externalVoucherNumber": ("externalVoucherNumber", "equals")},
 }
 PAGING_PARAMETERS = {"from", "count", "fields", "sorting"}
+
+# The lists whose entries are the vouchers in TripletexStandIn.vouchers rather than a register of their own.
+VOUCHER_LISTS = ("/ledger/voucher", "/ledger/voucher/>externalVoucherNumber")
 
 
 @dataclass(frozen=True)
@@ -155,7 +168,9 @@ class TripletexStandIn:
 
         self.sessions: dict[str, date] = {}        # session token -> expiration date
         self.expired: set[str] = set()
-        self.registers: dict[str, dict[int, dict[str, Any]]] = {path: {} for path in FILTERS}
+        self.registers: dict[str, dict[int, dict[str, Any]]] = {path: {} for path in FILTERS
+                                                                 if path not in VOUCHER_LISTS}
+        self.vouchers: dict[int, dict[str, Any]] = {}    # the booked vouchers by id, with amounts as Decimal
         self.attachments: dict[int, list[Attachment]] = {}
         self.calls: list[Call] = []
         self.schema_violations: list[str] = []
@@ -163,6 +178,7 @@ class TripletexStandIn:
 
         self._faults: list[Fault] = []
         self._stall_seconds = 0.0
+        self._imported_only = False
         self._rejected_accounts: dict[int, str] = {}
 
         self.company_currency_id = self.add_currency(company_currency)
@@ -170,11 +186,6 @@ class TripletexStandIn:
         self._thread: threading.Thread | None = None
 
     # --- Registers -----------------------------------------------------------------------------------
-
-    @property
-    def vouchers(self) -> dict[int, dict[str, Any]]:
-        """The booked vouchers by id, with amounts as Decimal."""
-        return self.registers["/ledger/voucher/>externalVoucherNumber"]
 
     def add_account(self, number: int, name: str, *, inactive: bool = False) -> int:
         return self._add("/ledger/account", {"number": number, "name": name, "isInactive": inactive})
@@ -232,6 +243,14 @@ class TripletexStandIn:
     def reject_account(self, account_id: int, message: str) -> None:
         """Reject every voucher with a posting on this account with 422 and ``message``."""
         self._rejected_accounts[account_id] = message
+
+    def find_imported_vouchers_only(self) -> None:
+        """Make ``>externalVoucherNumber`` find only vouchers created from import, as its description may mean.
+
+        The stand-in creates vouchers through ``POST /ledger/voucher`` only,
+        so the lookup then finds none. ``GET /ledger/voucher`` still lists them.
+        """
+        self._imported_only = True
 
     # --- Server --------------------------------------------------------------------------------------
 
@@ -301,7 +320,7 @@ class TripletexStandIn:
 
         if template == "/token/session/:create":
             reply = self._create_session(query)
-        elif template == "/ledger/voucher":
+        elif template == "/ledger/voucher" and method == "POST":
             reply = self._post_voucher(body)
         elif template == "/ledger/voucher/{voucherId}/attachment":
             reply = self._post_attachment(int(path_values["voucherId"]), headers.get("Content-Type", ""), body)
@@ -364,7 +383,7 @@ class TripletexStandIn:
 
     def _list(self, template: str, query: dict[str, str]) -> dict[str, Any]:
         filters = FILTERS[template]
-        entries = list(self.registers[template].values())
+        entries = self._entries(template, query)
         for name, value in query.items():
             if name in PAGING_PARAMETERS:
                 continue
@@ -378,6 +397,16 @@ class TripletexStandIn:
         digest = hashlib.sha256(json.dumps(entries, default=str, sort_keys=True).encode()).hexdigest()
         return {"fullResultSize": len(entries), "from": start, "count": len(page),
                 "versionDigest": digest if entries else None, "values": page}
+
+    def _entries(self, template: str, query: dict[str, str]) -> list[dict[str, Any]]:
+        """Return every entry of a list, before its filters."""
+        if template == "/ledger/voucher":
+            _check_period(query)
+        if template == "/ledger/voucher/>externalVoucherNumber" and self._imported_only:
+            return []
+        if template in VOUCHER_LISTS:
+            return list(self.vouchers.values())
+        return list(self.registers[template].values())
 
     def _post_voucher(self, body: bytes) -> Reply:
         try:
@@ -604,6 +633,16 @@ def _check_query(operation: dict[str, Any], query: dict[str, str]) -> None:
         raise ApiFailure(422, 21000, "Invalid query parameters", problems)
 
 
+def _check_period(query: dict[str, str]) -> None:
+    """Reject a voucher listing whose dateFrom or dateTo is not a date, or whose dateTo is not after dateFrom."""
+    problems = [(name, "must be a date as YYYY-MM-DD") for name in ("dateFrom", "dateTo") if _date(query[name]) is None]
+    if not problems and _date(query["dateTo"]) <= _date(query["dateFrom"]):
+        problems.append(("dateTo", "must be after dateFrom, because dateTo is excluded (the stand-in rejects an "
+                                   "empty range)"))
+    if problems:
+        raise ApiFailure(422, 21000, "Invalid query parameters", problems)
+
+
 def _matches(entry: dict[str, Any], field_name: str, match: str, value: str) -> bool:
     actual = entry.get(field_name)
     if match == "list":
@@ -612,6 +651,10 @@ def _matches(entry: dict[str, Any], field_name: str, match: str, value: str) -> 
         return value.casefold() in str(actual or "").casefold()
     if match == "bool":
         return bool(actual) == (value == "true")
+    if match == "from date":
+        return _date(actual) >= _date(value)
+    if match == "before date":
+        return _date(actual) < _date(value)
     return str(actual) == value
 
 
