@@ -3,23 +3,30 @@
 Each voucher becomes one ``POST /JournalEntries`` (see connectors.sap_b1_entries
 for the fields) whose header ``Reference`` carries the voucher number, and
 ``find`` looks numbers up with ``GET /JournalEntries?$filter=Reference eq '…'``.
-``post`` first looks up every voucher of the batch and skips those already
-booked, so a run that repeats the vouchers of a run that crashed books none of
-them twice. When a POST times out or gets a 5xx, SAP may have booked it, so
-the connector looks the number up and posts again only when no entry carries
-it, at most ``export.attempts`` times.
+``post`` first looks up every voucher of the batch. An entry that carries the
+number and the voucher's content counts as posted, so a run that repeats the
+vouchers of a run that crashed books none of them twice. An entry that carries
+the number with other content rejects the voucher. That usually means that
+another allocbot database posts to the same SAP company.
 
-A 4xx response yields Rejected with SAP's own message, and the next vouchers are
-still posted. When the Service Layer stays unreachable, ErpUnavailable carries
-the outcomes of the vouchers posted before. Setup and field mapping are in
-docs/erp-sap-b1.md.
+When a POST times out or gets a 5xx, SAP may book it later, so the connector
+never posts that voucher again in the same run. It looks the number up once
+and raises ErpUnavailable when no entry carries it yet, so that the posting
+core's next run looks it up again before it sends it.
+
+A 4xx response to a POST, and a voucher whose content cannot become a journal
+entry, yield Rejected, and the next vouchers are still posted. A 4xx response to a
+read raises ConfigError, because running again does not help. Setup and field
+mapping are in docs/erp-sap-b1.md.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import ssl
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date
 from pathlib import Path
@@ -33,11 +40,12 @@ from bot.config import Settings, environment_secret
 from bot.errors import ConfigError
 from bot.i18n import N_
 from bot.ports import ErpCode, ErpUnavailable, Posted, Rejected, Voucher
+from bot.vat import ORE
 from connectors import sap_b1_master
 from connectors.http import OutcomeUnknown, Retrying
-from connectors.sap_b1_entries import journal_entry
+from connectors.sap_b1_entries import EntryError, booked_as_sent, journal_entry, side_total
 from connectors.sap_b1_odata import encode_json, next_link, parse_error, read_json, string_literal
-from connectors.sap_b1_session import CONNECTOR, Credentials, ServiceLayerSession
+from connectors.sap_b1_session import CONNECTOR, Credentials, ServiceLayerSession, url_path
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +55,10 @@ FIND_CHUNK = 20
 # Characters left as they are in a $filter value: OData's quote and parentheses. Spaces
 # become %20, because a "+" in an OData query is not read as a space by every server.
 QUERY_SAFE = "'()"
+
+# The $select of find, and the wider one with which post compares a booked entry with its voucher.
+FIND_SELECT = "JdtNum,Reference"
+COMPARE_SELECT = "JdtNum,Reference,ReferenceDate,JournalEntryLines"
 
 _JSON = {"Content-Type": "application/json"}
 
@@ -64,12 +76,16 @@ class SapB1Connector:
                  backoff_seconds: float, timeout_seconds: float, verify: ssl.SSLContext | bool = True,
                  sleep: Callable[[float], None] = time.sleep):
         self._base_url = httpx.URL(base_url.rstrip("/") + "/")
+        if self._base_url.scheme != "https" and not _is_loopback(self._base_url.host):
+            log.warning("export.sap.base_url uses plain HTTP to %s, so the password and the session id travel "
+                        "unencrypted; use the Service Layer's https:// address", self._base_url.host)
+
         self._client = httpx.Client(base_url=self._base_url, timeout=timeout_seconds, verify=verify)
         retrying = Retrying(self._client, CONNECTOR, attempts=attempts, backoff_seconds=backoff_seconds, sleep=sleep)
         self._session = ServiceLayerSession(self._client, retrying, credentials, attempts=attempts,
                                             backoff_seconds=backoff_seconds, sleep=sleep)
+        self._credentials = credentials
         self._vat_accounts = dict(vat_accounts)
-        self._attempts = attempts
         self._backoff_seconds = backoff_seconds
         self._sleep = sleep
 
@@ -110,48 +126,57 @@ class SapB1Connector:
     def post(self, vouchers: Sequence[Voucher]) -> list[Posted | Rejected]:
         """Post the vouchers in order, as VoucherPoster.post describes.
 
-        Every body is built and checked before the first request, so a
-        voucher that does not balance raises ValueError with nothing sent.
-        A voucher whose number a journal entry already carries is not sent
-        again, and its outcome is Posted with that entry's JdtNum.
+        Every body is built before the first request. A voucher whose content
+        cannot become a journal entry yields Rejected and is not sent. A
+        voucher that a journal entry with the same content already carries is
+        not sent again, and its outcome is Posted with that entry's JdtNum.
+
+        Raises ValueError, with nothing sent, for a batch the posting core
+        never produces: two vouchers with the same number, or a voucher that
+        journal_entry raises ValueError for. Raises ConfigError when SAP
+        rejects the look-up, such as for missing authorizations.
         """
-        bodies = [journal_entry(voucher, self._vat_accounts) for voucher in vouchers]
-        log.info("posting %d voucher(s) to SAP Business One", len(vouchers))
-        booked = self.find([voucher.number for voucher in vouchers]) if vouchers else {}
+        repeated = sorted(number for number, count in Counter(voucher.number for voucher in vouchers).items()
+                          if count > 1)
+        if repeated:
+            raise ValueError(f"vouchers {', '.join(repeated)} occur more than once in one batch")
+
+        prepared = [self._prepare(voucher) for voucher in vouchers]
+        sendable = [voucher.number for voucher, body in zip(vouchers, prepared) if isinstance(body, dict)]
+        log.info("posting %d voucher(s) to SAP Business One, %d of them rejected before sending", len(vouchers),
+                 len(vouchers) - len(sendable))
+        try:
+            booked = self._entries_by_number(sendable, COMPARE_SELECT) if sendable else {}
+        except ErpUnavailable as exc:
+            raise ErpUnavailable(self.name, exc.reason,
+                                 [body for body in prepared if isinstance(body, Rejected)]) from exc
 
         outcomes: list[Posted | Rejected] = []
-        for voucher, body in zip(vouchers, bodies):
-            if voucher.number in booked:
-                log.info("voucher %s is already booked as journal entry %s; not posted again", voucher.number,
-                         booked[voucher.number])
-                outcomes.append(Posted(voucher.number, booked[voucher.number]))
-                continue
-            try:
-                outcomes.append(self._post_entry(voucher, body))
-            except ErpUnavailable as exc:
-                log.error("voucher %s not posted: %s; %d of %d voucher(s) done", voucher.number, exc.reason,
-                          len(outcomes), len(vouchers))
-                raise ErpUnavailable(self.name, f"voucher {voucher.number}: {exc.reason}", outcomes) from exc
+        for voucher, body in zip(vouchers, prepared):
+            if isinstance(body, Rejected):
+                outcomes.append(body)
+            elif voucher.number in booked:
+                outcomes.append(self._booked_already(voucher, body, booked[voucher.number]))
+            else:
+                try:
+                    outcomes.append(self._post_entry(voucher, body))
+                except ErpUnavailable as exc:
+                    log.error("voucher %s not posted: %s; %d of %d voucher(s) done", voucher.number, exc.reason,
+                              len(outcomes), len(vouchers))
+                    raise ErpUnavailable(self.name, f"voucher {voucher.number}: {exc.reason}", outcomes) from exc
         return outcomes
 
     def find(self, numbers: Sequence[str]) -> dict[str, str]:
-        """Return the JdtNum (as text) of each voucher number that a journal entry carries as its Reference."""
-        wanted = set(numbers)
+        """Return the JdtNum (as text) of each voucher number that a journal entry carries as its Reference.
+
+        Raises ConfigError when SAP rejects the look-up.
+        """
         found: dict[str, str] = {}
-        ordered = list(dict.fromkeys(numbers))
-        for start in range(0, len(ordered), FIND_CHUNK):
-            condition = " or ".join(f"Reference eq {string_literal(number)}" for number in
-                                    ordered[start:start + FIND_CHUNK])
-            url = f"JournalEntries?$filter={quote(condition, safe=QUERY_SAFE)}&$select=JdtNum,Reference"
-            for row in self._collection(url):
-                number, external_id = row.get("Reference"), str(row.get("JdtNum"))
-                if number not in wanted:
-                    continue
-                if number in found and found[number] != external_id:
-                    log.warning("voucher %s is booked twice in SAP, as journal entries %s and %s; keeping the first",
-                                number, found[number], external_id)
-                    continue
-                found[number] = external_id
+        for number, entries in self._entries_by_number(numbers, FIND_SELECT).items():
+            if len(entries) > 1:
+                log.warning("voucher %s is booked %d times in SAP, as journal entries %s; returning the first",
+                            number, len(entries), ", ".join(str(entry.get("JdtNum")) for entry in entries))
+            found[number] = str(entries[0].get("JdtNum"))
         return found
 
     def master_lists(self) -> list[ErpCode]:
@@ -168,9 +193,11 @@ class SapB1Connector:
         return codes
 
     def close(self) -> None:
-        """Log out of the Service Layer and close the connections."""
-        self._session.close()
-        self._client.close()
+        """Log out of the Service Layer and close the connections, even when the logout fails."""
+        try:
+            self._session.close()
+        finally:
+            self._client.close()
 
     def __enter__(self) -> SapB1Connector:
         return self
@@ -179,27 +206,68 @@ class SapB1Connector:
                  traceback: TracebackType | None) -> None:
         self.close()
 
-    def _post_entry(self, voucher: Voucher, body: dict[str, Any]) -> Posted | Rejected:
-        """Post one journal entry, looking it up after an unknown outcome before posting it again."""
-        content = encode_json(body)
-        reason = ""
-        for attempt in range(1, self._attempts + 1):
-            try:
-                response = self._session.request("POST", "JournalEntries", content=content, headers=_JSON)
-            except OutcomeUnknown as exc:
-                reason = exc.reason
-                log.warning("voucher %s: %s; looking it up before posting again (attempt %d of %d)",
-                            voucher.number, reason, attempt, self._attempts)
-                external_id = self.find([voucher.number]).get(voucher.number)
-                if external_id is not None:
-                    log.info("voucher %s was booked as journal entry %s", voucher.number, external_id)
-                    return Posted(voucher.number, external_id)
-                if attempt < self._attempts:
-                    self._sleep(self._backoff_seconds * 2 ** (attempt - 1))
-                continue
-            return self._outcome(voucher, response)
+    def _prepare(self, voucher: Voucher) -> dict[str, Any] | Rejected:
+        """Return the journal entry body of ``voucher``, or Rejected when its content cannot become one."""
+        try:
+            return journal_entry(voucher, self._vat_accounts)
+        except EntryError as exc:
+            log.warning("voucher %s rejected before sending: %s", voucher.number, exc)
+            return Rejected(voucher.number, str(exc), field=exc.field)
 
-        raise ErpUnavailable(self.name, f"{reason}; not booked after {self._attempts} attempt(s)")
+    def _booked_already(self, voucher: Voucher, body: dict[str, Any],
+                        entries: list[dict[str, Any]]) -> Posted | Rejected:
+        """Return Posted for an entry with the voucher's content, else Rejected naming the entry that differs."""
+        for entry in entries:
+            if booked_as_sent(body, entry):
+                log.info("voucher %s is already booked as journal entry %s; not posted again", voucher.number,
+                         entry.get("JdtNum"))
+                return Posted(voucher.number, str(entry.get("JdtNum")))
+
+        entry = entries[0]
+        jdt_num = entry.get("JdtNum")
+        entry_date = str(entry.get("ReferenceDate") or "")[:10]
+        entry_total = side_total(entry.get("JournalEntryLines") or [], "Debit").quantize(ORE)
+        voucher_date = body["ReferenceDate"]
+        voucher_total = side_total(body["JournalEntryLines"], "Debit")
+        lines_differ = ", and their lines differ" if (entry_date, entry_total) == (voucher_date, voucher_total) else ""
+        log.error("voucher %s rejected: journal entry %s carries its number with other content", voucher.number,
+                  jdt_num)
+        message = (f"SAP Business One already has journal entry {jdt_num} under voucher number {voucher.number} "
+                   f"with other content: the entry is dated {entry_date} with debit total {entry_total}, this "
+                   f"voucher is dated {voucher_date} with debit total {voucher_total}{lines_differ}. This usually "
+                   f"means that another allocbot database, such as a restored backup or a second installation, "
+                   f"posts to this SAP company. Find out which one booked journal entry {jdt_num}, and let only "
+                   f"one allocbot database post to the company")
+        return Rejected(voucher.number, message, field="Reference")
+
+    def _post_entry(self, voucher: Voucher, body: dict[str, Any]) -> Posted | Rejected:
+        """Post one journal entry, and look it up after an unknown outcome instead of posting it again."""
+        try:
+            response = self._session.request("POST", "JournalEntries", content=encode_json(body), headers=_JSON)
+        except OutcomeUnknown as exc:
+            return self._look_up_after(voucher, exc.reason)
+        return self._outcome(voucher, response)
+
+    def _look_up_after(self, voucher: Voucher, reason: str) -> Posted:
+        """Look a voucher up after a POST with an unknown outcome, and raise ErpUnavailable when it is not found.
+
+        A Service Layer that is slow may book the POST after this look-up,
+        so posting again here could book the voucher twice. The voucher stays
+        "sending" instead, and the next run looks it up again.
+        """
+        log.warning("voucher %s: %s; looking it up in %.1f s, and not posting it again in this run", voucher.number,
+                    reason, self._backoff_seconds)
+        self._sleep(self._backoff_seconds)
+        try:
+            external_id = self.find([voucher.number]).get(voucher.number)
+        except ErpUnavailable as exc:
+            raise ErpUnavailable(self.name, f"{reason}, and the look-up after it failed: {exc.reason}") from exc
+
+        if external_id is None:
+            raise ErpUnavailable(self.name, f"{reason}, and no journal entry carries the number yet; the next run "
+                                            f"looks it up again before it sends it")
+        log.info("voucher %s was booked as journal entry %s", voucher.number, external_id)
+        return Posted(voucher.number, external_id)
 
     def _outcome(self, voucher: Voucher, response: httpx.Response) -> Posted | Rejected:
         if response.status_code in (200, 201):
@@ -219,18 +287,50 @@ class SapB1Connector:
         raise ErpUnavailable(self.name, f"unexpected HTTP {response.status_code} on POST JournalEntries; "
                                         f"look the voucher up with find before sending it again")
 
+    def _entries_by_number(self, numbers: Sequence[str], select: str) -> dict[str, list[dict[str, Any]]]:
+        """Return the journal entries whose Reference is one of ``numbers``, in the order SAP lists them."""
+        requested = set(numbers)
+        found: dict[str, list[dict[str, Any]]] = {}
+        ordered = list(dict.fromkeys(numbers))
+        for start in range(0, len(ordered), FIND_CHUNK):
+            condition = " or ".join(f"Reference eq {string_literal(number)}" for number in
+                                    ordered[start:start + FIND_CHUNK])
+            url = f"JournalEntries?$filter={quote(condition, safe=QUERY_SAFE)}&$select={select}"
+            for row in self._collection(url):
+                if row.get("Reference") in requested:
+                    found.setdefault(row["Reference"], []).append(row)
+        return found
+
     def _collection(self, url: str) -> Iterator[dict[str, Any]]:
-        """Yield every row of a collection, following the next-page links."""
+        """Yield every row of a collection, following the next-page links.
+
+        Raises ConfigError for a 4xx response, which a later run would get
+        as well, and ErpUnavailable for any other response but 200.
+        """
         link: str | None = url
         while link is not None:
             response = self._session.request("GET", link)
+            if 400 <= response.status_code < 500:
+                raise self._read_rejected(link, response)
             if response.status_code != 200:
-                error = parse_error(response)
-                raise ErpUnavailable(self.name, f"GET {link.split('?', 1)[0]}: HTTP {response.status_code}: "
-                                                f"{error.message}")
+                raise ErpUnavailable(self.name, f"unexpected HTTP {response.status_code} on GET {url_path(link)}")
+
             payload = read_json(response)
             yield from payload.get("value", [])
             link = self._same_origin(next_link(payload))
+
+    def _read_rejected(self, link: str, response: httpx.Response) -> ConfigError:
+        error = parse_error(response)
+        credentials = self._credentials
+        log.error("GET %s rejected: HTTP %d, code %s: %s", url_path(link), response.status_code, error.code,
+                  error.message)
+        return ConfigError(credentials.source, N_("SAP Business One rejected reading {path} (HTTP {status}): {reason}"),
+                           location=N_("key {key}"), key="export.sap.username",
+                           fix=N_("check that the SAP Business One user {username} is authorized to read {path}, "
+                                  "under Administration > System Initialization > Authorizations > General "
+                                  "Authorizations"),
+                           path=url_path(link), status=response.status_code, reason=error.message,
+                           username=credentials.username)
 
     def _same_origin(self, link: str | None) -> str | None:
         """Resolve a next-page link against the base URL, and raise ErpUnavailable if it leads to another server.
@@ -257,3 +357,13 @@ def _tls_context(ca_file: Path | None, source: object) -> ssl.SSLContext | bool:
         raise ConfigError(source, N_("cannot read the file: {reason}"), location=N_("key {key}"),
                           fix=N_("set export.sap.ca_file to the PEM file of the CA that signed the Service Layer's "
                                  "certificate"), key="export.sap.ca_file", reason=str(exc)) from None
+
+
+def _is_loopback(host: str) -> bool:
+    """Return whether ``host`` names this machine, where plain HTTP does not leave it."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

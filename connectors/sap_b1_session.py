@@ -79,12 +79,12 @@ class ServiceLayerSession:
             return response
 
         log.info("Service Layer session expired or invalid (HTTP %d on %s %s); logging in again",
-                 response.status_code, method, _path(url))
+                 response.status_code, method, url_path(url))
         self._login()
         response = self._retrying.request(method, url, **kwargs)
         if is_session_invalid(response):
             error = parse_error(response)
-            raise ErpUnavailable(CONNECTOR, f"the Service Layer rejected a new session on {method} {_path(url)}: "
+            raise ErpUnavailable(CONNECTOR, f"the Service Layer rejected a new session on {method} {url_path(url)}: "
                                             f"HTTP {response.status_code}: {error.message}")
         return response
 
@@ -164,7 +164,7 @@ class ServiceLayerSession:
                  credentials.company_db, timeout)
 
 
-def _path(url: str) -> str:
+def url_path(url: str) -> str:
     """Return the URL without its query, which keeps log lines and messages short."""
     return url.split("?", 1)[0]
 

@@ -9,25 +9,32 @@ SapB1StandIn is a real HTTP server (HTTPS when given a server SSL context) on
   ``POST /Logout`` ends the session.
 - Every other request needs both cookies of a live session, else HTTP 401
   with code 301, "Invalid session or session already timeout.".
-- ``POST /JournalEntries`` checks the body against the JournalEntry schema,
-  then that amounts have at most two decimals (stricter than SAP, to catch
-  rounding bugs), that the lines balance exactly, and that every AccountCode,
-  ShortName, CostingCode, ProjectCode and TaxGroup exists and may be used.
-  It books the entry with the next JdtNum and responds 201 with the entry.
+- ``POST /JournalEntries`` checks the body against the JournalEntry schema.
+  Then it checks that texts fit their length in UTF-16 code units, because
+  SAP's nvarchar columns count an emoji as 2 and JSON Schema's maxLength as 1.
+  It checks that amounts have at most two decimals (stricter than SAP, to
+  catch rounding bugs), that the lines balance exactly, and that every
+  AccountCode, ShortName, CostingCode, ProjectCode and TaxGroup exists and may
+  be used. It books the entry with the next JdtNum and responds 201 with the
+  entry.
 - ``GET`` of JournalEntries (``$filter`` of ``Reference eq '…'`` terms joined
   with ``or``, ``$select``), ChartOfAccounts, ProfitCenters, Projects and
   VatGroups (``$select``) returns ``page_size`` rows a page with a next-page
-  link after every full page, as the Service Layer does.
+  link after every full page, as the Service Layer does. A journal entry's
+  lines come back with both Debit and Credit, the unused one as 0.
 
 A path outside ``/b1s/v1`` and ``/b1s/v2`` gets 404. Errors come in the
 Service Layer's shape of the version in the path (see connectors.sap_b1_odata).
 The codes and wording of the stand-in's own validation errors are its own, not
 SAP's.
 
-Fault injection: ``fail`` responds to the next matching requests with a 5xx,
-``stall_after_booking`` books an entry and then delays the response past the
-client's timeout, ``expire_sessions`` ends every session (now or at a given
-request), and ``reject_account`` makes postings to an account fail.
+Fault injection: ``fail`` responds to the next matching requests with an
+error status, ``stall_after_booking`` books an entry and then delays the
+response past the client's timeout, ``hold_next_entry`` keeps an entry
+unbooked until the test calls ``book_held_entry``, after the client gave up,
+``expire_sessions`` ends every session (now or at a given request), and
+``reject_account`` makes postings to an account fail. ``book`` adds an entry
+as another client of the same company would.
 """
 
 from __future__ import annotations
@@ -66,7 +73,11 @@ SESSION_INVALID = (301, "Invalid session or session already timeout.")
 LOGIN_FAILED = -304
 INVALID_PROPERTY = -1000
 INVALID_VALUE = -5002
+VALUE_TOO_LONG = -5003
 SERVER_ERROR = -1
+
+# How long a held journal entry waits for book_held_entry before it is booked anyway.
+HOLD_LIMIT_SECONDS = 30.0
 
 _ENTITIES = {"JournalEntries": "JournalEntry", "ChartOfAccounts": "ChartOfAccount", "ProfitCenters": "ProfitCenter",
              "Projects": "Project", "VatGroups": "VatGroup"}
@@ -132,6 +143,7 @@ class Fault:
     entity: str | None
     method: str | None
     after_bookings: int
+    message: str = "Internal error"
 
 
 @dataclass
@@ -154,6 +166,8 @@ class _State:
     faults: list[Fault] = field(default_factory=list)
     rejected_accounts: dict[str, str] = field(default_factory=dict)
     stall_seconds: float = 0.0
+    hold_after_bookings: int | None = None
+    held_entry: dict[str, Any] | None = None
     expire_at: tuple[str, str] | None = None
     logins: int = 0
     logouts: int = 0
@@ -175,6 +189,9 @@ class SapB1StandIn:
         self._state = _State()
         self._lock = threading.Lock()
         self._release = threading.Event()
+        self._holding = threading.Event()
+        self._release_held = threading.Event()
+        self._held_booked = threading.Event()
         self._jdt_numbers = itertools.count(FIRST_JDT_NUM)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -184,6 +201,11 @@ class SapB1StandIn:
             name: Draft202012Validator({"$ref": f"#/$defs/{name}", "$defs": schema["$defs"]},
                                        format_checker=Draft202012Validator.FORMAT_CHECKER)
             for name in ("Login", "JournalEntry")
+        }
+        self._max_lengths = {
+            name: {key: value["maxLength"] for key, value in schema["$defs"][name]["properties"].items()
+                   if "maxLength" in value}
+            for name in ("JournalEntry", "JournalEntryLine")
         }
 
     # Start and stop
@@ -208,8 +230,9 @@ class SapB1StandIn:
         log.info("SAP Business One stand-in listening on %s", self.url())
 
     def stop(self) -> None:
-        """Stop serving and close the port, releasing a stalled response first."""
+        """Stop serving and close the port, releasing a stalled response and a held entry first."""
         self._release.set()
+        self._release_held.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -264,20 +287,50 @@ class SapB1StandIn:
     # Fault injection
 
     def fail(self, status: int, count: int | None = 1, *, entity: str | None = None, method: str | None = None,
-             after_bookings: int = 0) -> None:
+             after_bookings: int = 0, message: str = "Internal error") -> None:
         """Respond to the next ``count`` requests (all when None) to ``entity`` with ``status``.
 
         ``after_bookings`` delays the fault until that many journal entries
-        are booked. A 500 has SAP's error body, 502 and 503 a plain text one
-        as a gateway in front of the Service Layer would send.
+        are booked. A 4xx or 500 has SAP's error body with ``message``, and
+        502 and 503 a plain text one as a gateway in front of the Service
+        Layer would send.
         """
         with self._lock:
-            self._state.faults.append(Fault(status, count, entity, method, after_bookings))
+            self._state.faults.append(Fault(status, count, entity, method, after_bookings, message))
 
     def stall_after_booking(self, seconds: float) -> None:
         """Book the next journal entry, then wait ``seconds`` before sending the response."""
         with self._lock:
             self._state.stall_seconds = seconds
+
+    def hold_next_entry(self, *, after_bookings: int = 0) -> None:
+        """Keep the next valid journal entry unbooked until ``book_held_entry``, as a stalled Service Layer does.
+
+        The client times out meanwhile and looks the entry up in vain, and
+        the entry is booked after the client gave up. ``after_bookings``
+        lets that many entries be booked before one is held.
+        """
+        for event in (self._holding, self._release_held, self._held_booked):
+            event.clear()
+        with self._lock:
+            self._state.hold_after_bookings = after_bookings
+            self._state.held_entry = None
+
+    def book_held_entry(self, timeout: float = 5.0) -> dict[str, Any]:
+        """Book the held journal entry, wait until it is booked, and return it with its JdtNum."""
+        assert self._holding.wait(timeout), "no journal entry is held"
+        self._release_held.set()
+        assert self._held_booked.wait(timeout), "the held journal entry was not booked"
+        with self._lock:
+            assert self._state.held_entry is not None
+            return dict(self._state.held_entry)
+
+    def book(self, entry: dict[str, Any]) -> int:
+        """Book ``entry`` as another client of the company would, unchecked, and return its JdtNum."""
+        with self._lock:
+            jdt_num = next(self._jdt_numbers)
+            self._state.entries.append({"JdtNum": jdt_num, **entry})
+        return jdt_num
 
     def expire_sessions(self, *, at: tuple[str, str] | None = None) -> None:
         """End every session, as the Service Layer does after the idle timeout.
@@ -394,9 +447,22 @@ class SapB1StandIn:
             return handler.send_json(400, error_body(version, *problem), version)
 
         with self._lock:
+            after = self._state.hold_after_bookings
+            hold = after is not None and len(self._state.entries) >= after
+            if hold:
+                self._state.hold_after_bookings = None
+        if hold:
+            self._holding.set()
+            self._release_held.wait(HOLD_LIMIT_SECONDS)
+
+        with self._lock:
             entry = {"JdtNum": next(self._jdt_numbers), **payload}
             self._state.entries.append(entry)
             stall, self._state.stall_seconds = self._state.stall_seconds, 0.0
+            if hold:
+                self._state.held_entry = entry
+        if hold:
+            self._held_booked.set()
         if stall:
             self._release.wait(stall)
 
@@ -425,7 +491,13 @@ class SapB1StandIn:
         return payload, (INVALID_VALUE, f"Value of '{where}' is invalid: {error.message}")
 
     def _entry_problem(self, entry: dict[str, Any]) -> tuple[int, str] | None:
-        """Return the first reason SAP would reject the entry for, checking line by line and then the balance."""
+        """Return the first reason SAP would reject the entry for: a text too long, a line, then the balance."""
+        texts = [(entry, "JournalEntry"), *((line, "JournalEntryLine") for line in entry["JournalEntryLines"])]
+        for values, entity in texts:
+            too_long = self._too_long(values, entity)
+            if too_long is not None:
+                return VALUE_TOO_LONG, too_long
+
         debit = credit = Decimal(0)
         for number, line in enumerate(entry["JournalEntryLines"], start=1):
             problem = self._line_problem(line, number)
@@ -436,6 +508,14 @@ class SapB1StandIn:
 
         if debit != credit:
             return INVALID_VALUE, f"Unbalanced transaction: debit {debit}, credit {credit}"
+        return None
+
+    def _too_long(self, values: dict[str, Any], entity: str) -> str | None:
+        """Return SAP's message for the first text longer than its maxLength in UTF-16 code units."""
+        for name, length in self._max_lengths[entity].items():
+            value = values.get(name)
+            if isinstance(value, str) and len(value.encode("utf-16-le")) // 2 > length:
+                return f"Value too long in property '{name}' of '{entity}'"
         return None
 
     def _line_problem(self, line: dict[str, Any], number: int) -> str | None:
@@ -511,7 +591,9 @@ class SapB1StandIn:
         tables = {"ChartOfAccounts": self.company.accounts, "ProfitCenters": self.company.profit_centers,
                   "Projects": self.company.projects, "VatGroups": self.company.vat_groups}
         if entity == "JournalEntries":
-            return self.entries
+            return [{**entry, "JournalEntryLines": [{"Debit": Decimal("0.0"), "Credit": Decimal("0.0"), **line}
+                                                    for line in entry.get("JournalEntryLines", [])]}
+                    for entry in self.entries]
         return [dict(row) for row in tables[entity]]
 
 
@@ -547,8 +629,10 @@ class _Handler(BaseHTTPRequestHandler):
         return self._send(status, b"", {}, [])
 
     def send_fault(self, fault: Fault, version: str) -> None:
+        if fault.status < 500:
+            return self.send_json(fault.status, error_body(version, INVALID_VALUE, fault.message), version)
         if fault.status == 500:
-            return self.send_json(500, error_body(version, SERVER_ERROR, "Internal error"), version)
+            return self.send_json(500, error_body(version, SERVER_ERROR, fault.message), version)
         text = f"{fault.status} {HTTPStatus(fault.status).phrase}\n"
         return self._send(fault.status, text.encode(), {"Content-Type": "text/plain"}, [])
 
