@@ -197,6 +197,8 @@ class TripletexSettings(_Section):
     # Voucher type by name, such as "Leverandørfaktura"; empty leaves it to Tripletex.
     voucher_type: str = ""
     attach_statement: bool = True
+    # Supplier number of the card issuer, for a clearing account on the supplier ledger (ledger type VENDOR).
+    card_supplier_number: str = Field("", pattern=r"^[0-9A-Za-z-]{0,20}$")
 
 
 class SapSettings(_Section):
@@ -210,6 +212,13 @@ class SapSettings(_Section):
     ca_file: Path | None = None
     # VAT code -> input VAT account. A line whose VAT code is listed is posted net, with the VAT on that account.
     vat_accounts: dict[Annotated[str, Field(pattern=_CODE)], Annotated[str, Field(pattern=r"^\d{4,15}$")]] = {}
+
+
+# The SAF-T standard VAT codes of domestic input VAT (regular, middle, raw fish and low rate). A card
+# purchase booked with one of them paid the VAT within its price. Import VAT (14, 15) is paid to customs
+# or the carrier, and VAT on goods and services bought abroad (81-89) is self-assessed, so neither is
+# part of the card amount.
+VAT_IN_PRICE = ("1", "11", "12", "13")
 
 
 class ExportSettings(_Section):
@@ -228,6 +237,25 @@ class ExportSettings(_Section):
     datev: DatevSettings = DatevSettings()
     tripletex: TripletexSettings = TripletexSettings()
     sap: SapSettings = SapSettings()
+    # VAT codes whose VAT the card amount contains. Only lines with one of them carry a VAT rate, which
+    # the CSV and JSON files and SAP split the gross amount by. The field comes after sap because its
+    # check reads sap.vat_accounts, and validate_default runs that check when the file leaves it out.
+    vat_in_price: tuple[Annotated[str, Field(pattern=_CODE)], ...] = Field(VAT_IN_PRICE, validate_default=True)
+
+    @field_validator("vat_in_price")
+    @classmethod
+    def _covers_sap_vat_accounts(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        # A mapped code outside vat_in_price gets no rate on its lines, so SAP would post it gross and
+        # never use the VAT account the mapping names. Such a mapping is a mistake, not a choice.
+        sap = info.data.get("sap")
+        if info.data.get("connector") != "sap" or sap is None:
+            return value
+
+        outside = sorted(set(sap.vat_accounts) - set(value))
+        if outside:
+            raise PydanticCustomError("vat_accounts_outside_vat_in_price", "SAP VAT codes missing in vat_in_price",
+                                      {"codes": ", ".join(outside)})
+        return value
 
 
 class SlackSettings(_Section):
@@ -500,6 +528,10 @@ _EXPECTED = {
     "statement_date_formats": N_("expected only one of \"dd/mm/yyyy\" and \"mm/dd/yyyy\", "
                                  "because they read the same date differently"),
     "statement_layout_names": N_("expected a different name for each statement layout"),
+    "vat_accounts_outside_vat_in_price": N_("expected every VAT code that export.sap.vat_accounts maps in the list "
+                                            "(missing: {codes}), because SAP can split off only VAT that the price "
+                                            "contains. Add them to the list, or remove them from "
+                                            "export.sap.vat_accounts"),
     "too_short": N_("expected a list with at least {min_length} value(s)"),
     "string_too_short": N_("expected at least {min_length} character(s)"),
     "crontab_field": N_("crontab field {position} is out of range or invalid; "

@@ -8,13 +8,15 @@ them, posts the automatically booked items with the CSV connector (one
 voucher per card statement), and scores the suggestions against the
 generator's truth. The workspace stays on disk with a config.toml of its
 own, so the export can be opened and commands such as ``allocbot post``
-run on it afterwards.
+run on it afterwards. ``run_demo(..., post=False)`` leaves the approved
+allocations unposted in the workspace's store for ``allocbot post``.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import shlex
 import shutil
 import sys
 import tempfile
@@ -29,6 +31,7 @@ from bot.errors import UsageError
 from bot.i18n import N_, Translator
 from bot.masterdata import load_master_data
 from bot.pipeline import ItemOutcome
+from bot.posting.run import PostingResult
 from bot.records import Allocation
 from bot.sample import generate
 from connectors import build_poster
@@ -43,8 +46,17 @@ TruthKey = tuple[str, str, str]
 DEMO_TARGET_PRECISION = 0.93
 
 
-def run_demo(settings: Settings, *, language: str | None, workspace: Path | None, seed: int,
+_NOT_POSTED = N_("Nothing is posted yet. allocbot --config {config} post --dry-run shows the vouchers, "
+                 "and allocbot --config {config} post writes them.")
+
+
+def run_demo(settings: Settings, *, language: str | None, workspace: Path | None, seed: int, post: bool = True,
              out: TextIO | None = None) -> int:
+    """Run the demo in ``workspace`` (a new temporary folder when None) and return the exit status.
+
+    With ``post`` False, the approved allocations stay unposted, and the
+    output ends with the commands that show and post their vouchers.
+    """
     started = time.monotonic()
     out = out or sys.stdout
     translator = Translator(language or settings.language)
@@ -87,7 +99,8 @@ def run_demo(settings: Settings, *, language: str | None, workspace: Path | None
 
     report = ingest_inbox(pipeline, inbox)
     pipeline.process(report)
-    posting = pipeline.post()
+    # An empty result stands for the posting run that is left out, so the summary counts no vouchers.
+    posting = pipeline.post() if post else PostingResult(pipeline.poster.name)
 
     print_run(report, pipeline.master, translator, posting=posting, files=written_files(pipeline.poster, posting),
               out=out, asker=asker)
@@ -95,7 +108,11 @@ def run_demo(settings: Settings, *, language: str | None, workspace: Path | None
     for line in _accuracy_lines(report.outcomes, truth, translator):
         out.write(line + "\n")
     config = _write_workspace_settings(workspace / "config.toml", demo_settings)
-    out.write(_("Settings of this workspace, for commands such as allocbot post --dry-run: {path}", path=config) + "\n")
+    if post:
+        out.write(_("Settings of this workspace, for commands such as allocbot post --dry-run: {path}",
+                    path=config) + "\n")
+    else:
+        out.write(_(_NOT_POSTED, config=shlex.quote(str(config))) + "\n")
     out.write(_("Finished in {seconds} s.", seconds=translator.number(time.monotonic() - started)) + "\n")
     return 0
 

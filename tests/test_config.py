@@ -105,6 +105,9 @@ confidence_treshold = 0.9
     ('[export.datev]\nfiscal_year_start = "04-31"\n', "export.datev.fiscal_year_start", "'04-31'",
      "that every year has"),
     ('[export]\nconnector = "fiken"\n', "export.connector", "'fiken'", "expected one of 'file', 'csv'"),
+    ('[export]\nvat_in_price = "1"\n', "export.vat_in_price", "'1'", "expected a list"),
+    ('[export]\nvat_in_price = [true]\n', "export.vat_in_price.0", "True", "expected a text"),
+    ('[export]\nvat_in_price = ["1", "1 1"]\n', "export.vat_in_price.1", "'1 1'", "should match pattern"),
 ])
 def test_invalid_value_is_described(tmp_path, text, key, value, expected):
     path = write_config(tmp_path, text)
@@ -239,3 +242,43 @@ def test_config_error_exit_status():
 
     assert error.exit_status == 2
     assert str(error) == "config.toml, language: invalid value"
+
+
+def test_vat_in_price_default_and_unquoted(tmp_path):
+    default = load_settings(write_config(tmp_path / "default", 'language = "nb"\n'))
+    unquoted = load_settings(write_config(tmp_path / "unquoted", "[export]\nvat_in_price = [1, 11, \"86\"]\n"))
+    empty = load_settings(write_config(tmp_path / "empty", "[export]\nvat_in_price = []\n"))
+
+    assert default.export.vat_in_price == ("1", "11", "12", "13")
+    assert unquoted.export.vat_in_price == ("1", "11", "86")
+    assert empty.export.vat_in_price == ()
+
+
+def test_sap_vat_accounts_need_vat_in_price(tmp_path):
+    text = """\
+[export]
+connector = "sap"
+vat_in_price = ["1", "11"]
+
+[export.sap]
+vat_accounts = { "1" = "2710", "14" = "2710", "86" = "2710" }
+"""
+    path = write_config(tmp_path, text)
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path)
+
+    message = str(caught.value)
+    assert "key export.vat_in_price: invalid value ['1', '11']: " in message
+    assert "expected every VAT code that export.sap.vat_accounts maps in the list (missing: 14, 86)" in message
+
+
+def test_sap_vat_accounts_checked_only_for_sap(tmp_path):
+    mapped = '[export.sap]\nvat_accounts = { "14" = "2710" }\n'
+    covered = '[export]\nconnector = "sap"\nvat_in_price = ["1", "14"]\n' + mapped
+
+    csv = load_settings(write_config(tmp_path / "csv", mapped))
+    sap = load_settings(write_config(tmp_path / "sap", covered))
+
+    assert csv.export.sap.vat_accounts == {"14": "2710"}
+    assert sap.export.vat_in_price == ("1", "14")

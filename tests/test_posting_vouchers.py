@@ -7,10 +7,16 @@ from decimal import Decimal
 
 from sqlmodel import select
 
-from bot.posting.build import shorten
+import pytest
+
+from bot.i18n import Translator
+from bot.posting.build import VoucherOptions, build_vouchers, shorten
 from bot.posting.payload import voucher_from_payload, voucher_payload
+from bot.records import Allocation
+from bot.store.codes import vat_rates
 from bot.store.models import AmazonItem, AuditEvent, Posting, VoucherRow
-from posting_store import HAMAR, IT, MEETING, OFFICE, Company, RecordingErp, post
+from bot.store.postings import card_lines, statement_files, unposted_allocations
+from posting_store import HAMAR, IT, MASTER_DATA, MEETING, OFFICE, Company, RecordingErp, master_data, post
 
 AMAZON = "AMAZON EU, Luxembourg"
 
@@ -44,7 +50,7 @@ def test_statement_grouping_one_voucher_per_statement(store, tmp_path):
     result = post(store, erp, tmp_path)
 
     assert not result.failed
-    assert [voucher.number for voucher in erp.sent] == ["AB0000001", "AB0000002", "AB0000003"]
+    assert len(erp.sent) == 3
     cable, kiwi, amazon = erp.sent
     assert lines_of(amazon) == [
         ("6551", "400", None, "14", Decimal("600.00"), False),
@@ -68,6 +74,7 @@ def test_statement_grouping_one_voucher_per_statement(store, tmp_path):
         postings = session.exec(select(Posting)).all()
     assert [(row.grouping, row.status, row.attempts) for row in rows] == [
         ("item", "posted", 1), ("statement", "posted", 1), ("statement", "posted", 1)]
+    assert [row.number for row in rows] == [voucher.number for voucher in erp.sent]
     assert rows[0].document_id is None
     assert {posting.allocation_id for posting in postings} == {allocation for _, allocation in ids.values()}
     assert {posting.status for posting in postings} == {"posted"}
@@ -89,8 +96,9 @@ def test_statement_voucher_texts_dates_period(store, tmp_path):
         "03.11.2026 Logitech MX Master 3S", "03.11.2026 Bosch GSR 12V", "03.11.2026 Bosch GSR 12V",
         f"03.11.2026 {AMAZON}"]
     assert amazon.lines[-1].description == "28.11.2026 AMAZON EU REFUND"
-    assert {line.vat_rate for line in amazon.lines if not line.clearing} == {Decimal("25")}
-    assert kiwi.lines[0].vat_rate == Decimal("0")
+    # Import VAT (14) is paid to customs, and code 0 has no VAT, so neither amount has VAT to split off.
+    assert {line.vat_rate for line in amazon.lines} == {None}
+    assert kiwi.lines[0].vat_rate is None
     assert kiwi.date == date(2026, 11, 12)
     # Without a card line the voucher takes the shipment date and has no statement period.
     assert cable.date == date(2026, 11, 2)
@@ -140,8 +148,9 @@ def test_refund_keeps_its_sign_end_to_end(store, tmp_path):
 
 def test_items_posted_and_audited(store, tmp_path):
     _, ids = november_company(store)
+    erp = RecordingErp()
 
-    post(store, RecordingErp(), tmp_path)
+    post(store, erp, tmp_path)
 
     item_ids = {item for item, _ in ids.values()}
     with store.session() as session:
@@ -149,7 +158,7 @@ def test_items_posted_and_audited(store, tmp_path):
         events = session.exec(select(AuditEvent).where(AuditEvent.action == "posted")).all()
     assert {state for _, state in states} == {"posted"}
     assert {int(event.subject_id) for event in events} == item_ids
-    amazon_events = [event for event in events if event.data["voucher"] == "AB0000003"]
+    amazon_events = [event for event in events if event.data["voucher"] == erp.sent[2].number]
     assert len(amazon_events) == 4
     assert {event.data["connector"] for event in events} == {"recording"}
     assert {event.data["external_id"] for event in amazon_events} == {"ERP-3"}
@@ -172,6 +181,75 @@ def test_long_texts_shortened_visibly(store, tmp_path):
     assert len(clearing.description) == 60
     assert clearing.description.endswith("…")
     assert shorten("Kaffe") == "Kaffe"
+
+
+def test_long_title_cut_between_characters(store, tmp_path):
+    company = Company(store)
+    (line,) = company.statement([(9, AMAZON, "149.00")])
+    # The woman-technologist emoji is three code points joined by U+200D, and the cut would fall inside it.
+    company.item(line, "149.00", "Krus «Verdens beste kollega» med farget tekst \U0001F469\u200d\U0001F4BB, 350 ml")
+    erp = RecordingErp()
+
+    post(store, erp, tmp_path)
+
+    debit, _clearing = erp.sent[0].lines
+    assert debit.description == "09.11.2026 Krus «Verdens beste kollega» med farget tekst…"
+    assert len(debit.description) <= 60
+
+
+@pytest.mark.parametrize(("length", "expected"), [
+    (8, "Flagg…"),
+    (9, "Flagg \U0001F1F3\U0001F1F4…"),
+    (11, "Flagg \U0001F1F3\U0001F1F4\U0001F1F3\U0001F1F4…"),
+    (12, "Flagg \U0001F1F3\U0001F1F4\U0001F1F3\U0001F1F4\U0001F1F3\U0001F1F4"),
+])
+def test_shorten_keeps_flags_whole(length, expected):
+    # Each flag is a pair of regional indicators, so a cut between the two would leave half a flag.
+    assert shorten("Flagg " + "\U0001F1F3\U0001F1F4" * 3, length) == expected
+
+
+def test_shorten_keeps_accents_whole():
+    # "q" with a combining dot above has no precomposed form, so the cut must not fall between them.
+    assert shorten("Nummer q\u0307 til slutt", 9) == "Nummer…"
+    # A decomposed "é" is composed first, and counts as one character.
+    assert shorten("Kafe\u0301 Oslo", 9) == "Kaf\u00e9 Oslo"
+
+
+def test_vat_rate_only_where_price_contains_vat(store, tmp_path):
+    tax_codes = [*MASTER_DATA["tax_codes"],
+                 {"code": "86", "name": "Tjenester kjøpt fra utlandet, alminnelig sats", "rate": 25}]
+    company = Company(store, master_data(tax_codes=tax_codes))
+    (line,) = company.statement([(9, "ADOBE *CREATIVE CLD", "794.94")])
+    company.item(line, "794.94", "Adobe Creative Cloud", lines=[(Allocation("400", None, "6551", "86"), "500.00"),
+                                                               (Allocation("400", None, "6551", "1"), "294.94")])
+    erp = RecordingErp()
+
+    post(store, erp, tmp_path)
+
+    reverse_charge, domestic, clearing = erp.sent[0].lines
+    assert (reverse_charge.tax_code, reverse_charge.vat_rate) == ("86", None)
+    assert (domestic.tax_code, domestic.vat_rate) == ("1", Decimal("25"))
+    assert clearing.vat_rate is None
+
+
+def test_vat_in_price_sets_vat_rates(store, tmp_path):
+    company = Company(store)
+    (card_line,) = company.statement([(9, AMAZON, "500.00")])
+    company.item(card_line, "500.00", lines=[(IT, "400.00"), (MEETING, "100.00")])
+    with store.session() as session:
+        allocations = unposted_allocations(session)
+        cards = card_lines(session, {card_line})
+        statements = statement_files(session, {card.document_id for card in cards.values()})
+        rates = vat_rates(session)
+
+    def built_rates(vat_in_price):
+        options = VoucherOptions("statement", "2400", "NOK", rates, Translator("nb"), vat_in_price)
+        (draft,) = build_vouchers(allocations, cards, statements, options)
+        return [(line.tax_code, line.vat_rate) for line in draft.voucher.lines]
+
+    assert built_rates(("14",)) == [("14", Decimal("25")), ("0", None), (None, None)]
+    assert built_rates(("0", "1")) == [("14", None), ("0", Decimal("0")), (None, None)]
+    assert built_rates(()) == [("14", None), ("0", None), (None, None)]
 
 
 def test_stored_statement_period_used(store, tmp_path):

@@ -4,10 +4,11 @@ With grouping "statement", the allocations of one run whose items were
 paid on lines of the same card statement share a voucher. An item without
 a card line gets a voucher of its own, as every item does with grouping
 "item". Each allocation line becomes a debit line with its account, cost
-center, project and VAT code. A refund's amounts are negative, so its
-lines are credits. Each card line then gets one balancing line on the
-card's clearing account with the total of its items, so the clearing
-account in the ERP matches the statement line by line.
+center, project and VAT code, and with the code's VAT rate where the card
+amount contains that VAT (``export.vat_in_price``). A refund's amounts are
+negative, so its lines are credits. Each card line then gets one balancing
+line on the card's clearing account with the total of its items, so the
+clearing account in the ERP matches the statement line by line.
 
 No amount is divided here. The store keeps an allocation's lines adding up
 to the item's NOK amount exactly, and a clearing line is the sum of its
@@ -18,11 +19,13 @@ raises UnbalancedVoucher instead of being posted.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import unicodedata
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from bot.config import VAT_IN_PRICE
 from bot.i18n import N_, Translator
 from bot.ports import Voucher, VoucherLine
 from bot.store.models import AllocationRow, CardTransaction
@@ -48,7 +51,9 @@ class VoucherOptions:
 
     ``vat_rates`` gives the percent of each VAT code, and ``translator``
     writes dates and the statement voucher's description in the company's
-    language.
+    language. ``vat_in_price`` (``export.vat_in_price``) lists the VAT codes
+    whose VAT the card amount contains. Only a line with one of them gets
+    its code's rate as ``VoucherLine.vat_rate``.
     """
 
     grouping: str
@@ -56,6 +61,22 @@ class VoucherOptions:
     currency: str
     vat_rates: dict[str, Decimal]
     translator: Translator
+    vat_in_price: Collection[str] = VAT_IN_PRICE
+
+    def vat_rate(self, tax_code: str | None) -> Decimal | None:
+        """Return the percent to split the VAT off a line's gross amount by, or None where the amount has no VAT."""
+        if tax_code is None or tax_code not in self.vat_in_price:
+            return None
+        return self.vat_rates.get(tax_code)
+
+
+@dataclass(frozen=True)
+class CardLine:
+    """A card statement line as a voucher and the held back report show it, with its NOK amount."""
+
+    date: date
+    description: str
+    amount: Decimal
 
 
 @dataclass(frozen=True)
@@ -65,6 +86,8 @@ class VoucherDraft:
     ``line_items`` gives the item id behind each line of the voucher, None
     for a clearing line. ``items`` pairs each item id with its title.
     ``statement`` is the statement's file name for a statement voucher.
+    ``line_cards`` gives the card line id of each line of the voucher (None
+    for an item without a card line), and ``card_lines`` those card lines.
     """
 
     voucher: Voucher
@@ -74,6 +97,8 @@ class VoucherDraft:
     allocation_ids: tuple[int, ...]
     line_items: tuple[int | None, ...]
     items: dict[int, str] = field(default_factory=dict)
+    line_cards: tuple[int | None, ...] = ()
+    card_lines: dict[int, CardLine] = field(default_factory=dict)
 
 
 def build_vouchers(allocations: Sequence[AllocationRow], card_lines: dict[int, CardTransaction],
@@ -100,14 +125,71 @@ def build_vouchers(allocations: Sequence[AllocationRow], card_lines: dict[int, C
             draft = _item_voucher(entries[0], statements, options)
         if draft is not None:
             drafts.append(draft)
-    drafts.sort(key=lambda draft: (draft.voucher.date, draft.document_id or 0, draft.allocation_ids))
+    drafts.sort(key=draft_order)
     return drafts
 
 
+def draft_order(draft: VoucherDraft) -> tuple:
+    """Return the sort key of the vouchers of a run: by date, then statement, then allocations."""
+    return (draft.voucher.date, draft.document_id or 0, draft.allocation_ids)
+
+
 def shorten(text: str, length: int = DESCRIPTION_LENGTH) -> str:
-    """Return ``text`` cut to ``length`` characters, ending in "…" where it was cut."""
-    text = " ".join(text.split())
-    return text if len(text) <= length else text[:length - 1].rstrip() + "…"
+    """Return ``text`` with its whitespace collapsed, cut to ``length`` characters and ending in "…" where it was cut.
+
+    The text is NFC-normalised, so "é" counts as one character however it
+    was encoded, and the cut falls between two grapheme clusters, so no
+    accent, emoji sequence or flag loses a part. Raises ValueError for a
+    ``length`` below 1, which leaves no room for the "…".
+    """
+    if length < 1:
+        raise ValueError(f"cannot shorten a text to {length} characters")
+    text = unicodedata.normalize("NFC", " ".join(text.split()))
+    if len(text) <= length:
+        return text
+
+    end = length - 1
+    while end > 0 and not _starts_cluster(text, end):
+        end -= 1
+    return text[:end].rstrip() + "…"
+
+
+def dated_text(prefix: str, text: str, length: int = DESCRIPTION_LENGTH) -> str:
+    """Return ``prefix`` (a card line's date) followed by ``text`` shortened so that both fit into ``length``."""
+    return prefix + shorten(text, length - len(prefix))
+
+
+_ZERO_WIDTH_JOINER = "\u200d"
+
+
+def _starts_cluster(text: str, index: int) -> bool:
+    """Return whether a grapheme cluster starts at ``text[index]``, for 0 < index < len(text).
+
+    NOTE: this covers the rules of Unicode's UAX #29 for combining marks,
+    variation selectors, emoji modifiers, ZWJ and tag sequences and flag
+    pairs, but not those for Hangul jamo or Indic conjuncts.
+    """
+    char, previous = text[index], text[index - 1]
+    if previous == _ZERO_WIDTH_JOINER or _extends_cluster(char):
+        return False
+    if _regional_indicator(char) and _regional_indicator(previous):
+        # Regional indicators pair up into flags from the start of their run.
+        run = 0
+        while index - run - 1 >= 0 and _regional_indicator(text[index - run - 1]):
+            run += 1
+        return run % 2 == 0
+    return True
+
+
+def _extends_cluster(char: str) -> bool:
+    code = ord(char)
+    return (unicodedata.category(char) in ("Mn", "Me", "Mc") or char == _ZERO_WIDTH_JOINER
+            or 0x1F3FB <= code <= 0x1F3FF      # emoji skin tone modifiers
+            or 0xE0020 <= code <= 0xE007F)     # tag characters of subdivision flags
+
+
+def _regional_indicator(char: str) -> bool:
+    return 0x1F1E6 <= ord(char) <= 0x1F1FF
 
 
 _STATEMENT_DESCRIPTION = N_("Card statement {start}–{end}")
@@ -136,8 +218,10 @@ def _draft(entries: list[Entry], options: VoucherOptions, *, grouping: str, date
     """Build the voucher of ``entries``: the debit lines of each card line's items, then its clearing line."""
     lines: list[VoucherLine] = []
     line_items: list[int | None] = []
+    line_cards: list[int | None] = []
     for card, allocations in _by_card_line(entries):
         prefix = f"{options.translator.date(card.date)} " if dated_lines and card is not None else ""
+        card_id = card.id if card is not None else None
         for allocation in allocations:
             _check_lines_add_up(allocation)
             item = allocation.item
@@ -145,17 +229,19 @@ def _draft(entries: list[Entry], options: VoucherOptions, *, grouping: str, date
                 if line.amount == 0:
                     continue
                 lines.append(VoucherLine(account=line.account, amount=line.amount,
-                                         description=shorten(prefix + item.title), cost_center=line.cost_center,
+                                         description=dated_text(prefix, item.title), cost_center=line.cost_center,
                                          project=line.project, tax_code=line.tax_code,
-                                         vat_rate=options.vat_rates.get(line.tax_code)))
+                                         vat_rate=options.vat_rate(line.tax_code)))
                 line_items.append(item.id)
+                line_cards.append(card_id)
 
         total = sum((allocation.item.amount_nok for allocation in allocations), Decimal("0"))
         if total != 0:
-            text = prefix + card.description if card is not None else allocations[0].item.title
-            lines.append(VoucherLine(account=options.card_account, amount=-total, description=shorten(text),
-                                     clearing=True))
+            text = card.description if card is not None else allocations[0].item.title
+            lines.append(VoucherLine(account=options.card_account, amount=-total,
+                                     description=dated_text(prefix, text), clearing=True))
             line_items.append(None)
+            line_cards.append(card_id)
 
     allocation_ids = tuple(sorted(allocation.id for allocation, _card in entries))
     if not lines:
@@ -176,9 +262,12 @@ def _draft(entries: list[Entry], options: VoucherOptions, *, grouping: str, date
     )
     if voucher.balance() != 0:
         raise UnbalancedVoucher(f"voucher of allocations {list(allocation_ids)} does not balance: {voucher.balance()}")
+    cards = {card.id: CardLine(card.date, card.description, card.amount) for _allocation, card in entries
+             if card is not None}
     return VoucherDraft(voucher, grouping, statement.document_id if grouping == "statement" else None,
                         statement.filename if statement else None, allocation_ids, tuple(line_items),
-                        {allocation.item.id: allocation.item.title for allocation, _card in entries})
+                        {allocation.item.id: allocation.item.title for allocation, _card in entries},
+                        tuple(line_cards), cards)
 
 
 def _by_card_line(entries: list[Entry]) -> list[tuple[CardTransaction | None, list[AllocationRow]]]:
