@@ -1,17 +1,26 @@
 """Posting vouchers to Tripletex through its REST API v2, and reading its lists.
 
-Each voucher is looked up by its number and date before it is posted, so
+Each voucher is looked up by its number and date before it is posted. A
+voucher found there counts as posted when its date and postings match, so
 a voucher booked by an earlier run that crashed before recording the
-booking is not booked again. The number is sent as externalVoucherNumber
-and at the start of the voucher's description. The codes of its lines
-are turned into Tripletex ids next. A code Tripletex does not have rejects
-the voucher before anything is sent for it. A POST whose outcome is
-unknown (a timeout or a 5xx response) is followed by another lookup, and
-the voucher is posted again only when Tripletex does not have it.
+booking is not booked again. When they differ, the voucher is rejected,
+because another database numbered other allocations the same way
+(`connectors.tripletex_booked`). The number is sent as
+externalVoucherNumber and at the start of the voucher's description.
+
+The codes of the lines are turned into Tripletex ids next, and each line
+is checked against the rules of its account (`connectors.tripletex_accounts`).
+A code Tripletex does not have, or a rule a line breaks, rejects the
+voucher before anything is sent for it.
+
+A POST is sent once per run. After one whose outcome is unknown (a timeout
+or a 5xx response) the voucher is looked up once. When Tripletex does not
+show it, ErpUnavailable ends the run with the voucher unresolved, and the
+next run looks it up again before it sends it.
 
 After the voucher is booked, its statement files are attached to it.
 Failing to attach a file does not undo the booking: the voucher counts as
-posted, and the failure is logged and kept in ``attachment_failures``.
+posted, with the failure in the note of its outcome.
 
 Setup and behaviour for administrators: docs/erp-tripletex.md.
 """
@@ -20,7 +29,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -34,36 +43,23 @@ from bot.errors import ConfigError
 from bot.i18n import N_
 from bot.ports import ErpCode, ErpUnavailable, Posted, Rejected, Voucher
 from connectors.http import OutcomeUnknown, Retrying
+from connectors.tripletex_accounts import RuleViolation, apply_account_rules
+from connectors.tripletex_attachments import attach_statement_files
+from connectors.tripletex_booked import content_difference
 from connectors.tripletex_lookup import PAGE_SIZE, REGISTERS, VOUCHER_PATH, TripletexLookup
 from connectors.tripletex_session import TripletexApiError, TripletexSession, api_error, read_json
 from connectors.tripletex_voucher import PostingIds, amount_error, voucher_body
 
 log = logging.getLogger(__name__)
 
-ATTACHMENT_PATH = "/ledger/voucher/{voucher_id}/attachment"
-
 # How many days back `find` lists vouchers for the numbers that >externalVoucherNumber does not find.
 # post() still finds a voucher dated earlier, because it looks each voucher up by its own date.
 RECOVERY_DAYS = 400
-
-# The file types Tripletex accepts as voucher attachments, by file name suffix.
-ATTACHMENT_TYPES = {".pdf": "application/pdf", ".png": "image/png", ".jpg": "image/jpeg",
-                    ".jpeg": "image/jpeg", ".tif": "image/tiff", ".tiff": "image/tiff"}
 
 KIND_NAMES = {"account": "account", "vat_code": "VAT code", "cost_center": "cost center", "project": "project"}
 POSTING_FIELDS = {"account": "account", "vat_code": "vatType", "cost_center": "department", "project": "project"}
 # The field that marks an entry as no longer in use, by kind. VAT types have no such field.
 INACTIVE_FLAGS = {"account": "isInactive", "cost_center": "isInactive", "project": "isClosed"}
-
-
-@dataclass(frozen=True)
-class AttachmentFailure:
-    """A statement file that could not be attached to a booked voucher."""
-
-    number: str
-    external_id: str
-    path: Path
-    reason: str
 
 
 class TripletexConnector:
@@ -72,14 +68,16 @@ class TripletexConnector:
     name = "tripletex"
 
     def __init__(self, session: TripletexSession, *, currency: str, voucher_type: str = "",
-                 attach_statement: bool = True, page_size: int = PAGE_SIZE, today: Callable[[], date] = date.today):
+                 card_supplier_number: str = "", attach_statement: bool = True, page_size: int = PAGE_SIZE,
+                 today: Callable[[], date] = date.today):
+        """Set up the connector. ``card_supplier_number`` is the card issuer's supplier number, or empty for none."""
         self.session = session
         self.lookup = TripletexLookup(session, page_size=page_size)
         self.currency = currency
         self.voucher_type = voucher_type
+        self.card_supplier_number = card_supplier_number
         self.attach_statement = attach_statement
         self.today = today
-        self.attachment_failures: list[AttachmentFailure] = []
 
     @classmethod
     def from_settings(cls, settings: Settings, *, sleep: Callable[[float], None] = time.sleep,
@@ -109,8 +107,10 @@ class TripletexConnector:
         session = TripletexSession(retrying, consumer_token=consumer_token, employee_token=employee_token,
                                    company_id=tripletex.company_id,
                                    token_variables=(tripletex.consumer_token_env, tripletex.employee_token_env))
+        card_supplier_number = tripletex.card_supplier_number.strip()
         return cls(session, currency=export.currency, voucher_type=tripletex.voucher_type,
-                   attach_statement=tripletex.attach_statement, page_size=page_size, today=today)
+                   card_supplier_number=card_supplier_number, attach_statement=tripletex.attach_statement,
+                   page_size=page_size, today=today)
 
     def __enter__(self) -> TripletexConnector:
         return self
@@ -125,9 +125,10 @@ class TripletexConnector:
         """Post the vouchers in order, as bot.ports.VoucherPoster describes.
 
         Raises ErpUnavailable with the outcomes so far in ``done`` when
-        Tripletex stays unreachable, and ConfigError when the company
-        currency or the configured voucher type is missing in Tripletex or
-        the tokens are rejected.
+        Tripletex stays unreachable or a POST's outcome stays unknown.
+        Raises ConfigError when the company currency, the configured voucher
+        type or the card issuer's supplier is missing in Tripletex, or when
+        Tripletex rejects the tokens.
         """
         if not vouchers:
             return []
@@ -135,10 +136,9 @@ class TripletexConnector:
         log.info("tripletex: posting %d vouchers to company %d", len(vouchers), self.session.company_id)
         outcomes: list[Posted | Rejected] = []
         try:
-            currency_id = self._currency_id()
-            voucher_type_id = self._voucher_type_id()
+            currency_id, voucher_type_id, card_supplier_id = self._configured_ids()
             for voucher in vouchers:
-                outcomes.append(self._post_one(voucher, currency_id, voucher_type_id))
+                outcomes.append(self._post_one(voucher, currency_id, voucher_type_id, card_supplier_id))
         except ErpUnavailable as exc:
             log.error("tripletex: stopped after %d of %d vouchers: %s", len(outcomes), len(vouchers), exc.reason)
             raise ErpUnavailable(self.name, exc.reason, outcomes) from exc
@@ -216,13 +216,12 @@ class TripletexConnector:
         log.info("tripletex: read %d codes from company %d", len(codes), self.session.company_id)
         return codes
 
-    def _post_one(self, voucher: Voucher, currency_id: int, voucher_type_id: int | None) -> Posted | Rejected:
+    def _post_one(self, voucher: Voucher, currency_id: int, voucher_type_id: int | None,
+                  card_supplier_id: int | None) -> Posted | Rejected:
         try:
             existing = self._find([voucher.number], voucher.date, voucher.date)
             if voucher.number in existing:
-                log.info("tripletex: voucher %s is booked already, as Tripletex voucher %s", voucher.number,
-                         existing[voucher.number])
-                return Posted(voucher.number, existing[voucher.number])
+                return self._compare_booked(voucher, existing[voucher.number])
 
             if voucher.currency != self.currency:
                 message = (f"voucher currency {voucher.currency} is not the company currency {self.currency}, "
@@ -230,7 +229,7 @@ class TripletexConnector:
                 log.warning("tripletex: voucher %s rejected before posting: %s", voucher.number, message)
                 return Rejected(voucher.number, message, field="currency")
 
-            ids_or_rejected = self._posting_ids(voucher)
+            ids_or_rejected = self._posting_ids(voucher, card_supplier_id)
             if isinstance(ids_or_rejected, Rejected):
                 log.warning("tripletex: voucher %s rejected before posting: %s", voucher.number,
                             ids_or_rejected.message)
@@ -243,12 +242,41 @@ class TripletexConnector:
                         exc.request_id, exc.message)
             return Rejected(voucher.number, exc.message, exc.status, exc.field)
 
-        if isinstance(outcome, Posted) and self.attach_statement:
-            self._attach(voucher, outcome.external_id)
+        if self.attach_statement:
+            note = attach_statement_files(self.session, voucher, outcome.external_id)
+            outcome = replace(outcome, note=note)
         return outcome
 
-    def _posting_ids(self, voucher: Voucher) -> list[PostingIds] | Rejected:
-        """Find the ids of every line's codes, or reject the voucher for the first code Tripletex lacks."""
+    def _compare_booked(self, voucher: Voucher, voucher_id: str) -> Posted | Rejected:
+        """Return Posted when the voucher Tripletex has under this number is this one, Rejected when it differs.
+
+        Raises ErpUnavailable when Tripletex rejects reading that voucher,
+        because a Rejected outcome would free the allocations of a voucher
+        that may be booked.
+        """
+        try:
+            booked = self.lookup.booked_voucher(voucher_id)
+        except TripletexApiError as exc:
+            log.error("tripletex: voucher %s: reading Tripletex voucher %s failed (HTTP %d, request %s): %s",
+                      voucher.number, voucher_id, exc.status, exc.request_id, exc.message)
+            raise ErpUnavailable(self.name, f"voucher {voucher.number} is booked as Tripletex voucher {voucher_id}, "
+                                            f"but reading that voucher failed (HTTP {exc.status}): "
+                                            f"{exc.message}") from exc
+
+        difference = content_difference(voucher, booked)
+        if difference is None:
+            log.info("tripletex: voucher %s is booked already, as Tripletex voucher %s", voucher.number, voucher_id)
+            return Posted(voucher.number, voucher_id)
+
+        message = (f"Tripletex already has voucher id {voucher_id} with number {voucher.number}, but with other "
+                   f"content: it is {difference}. This voucher was not sent. The usual cause is another allocbot "
+                   f"database that posts to this Tripletex company, such as a restored backup or a second "
+                   f"installation. Check voucher id {voucher_id} in Tripletex")
+        log.error("tripletex: voucher %s rejected: %s", voucher.number, message)
+        return Rejected(voucher.number, message, field="externalVoucherNumber")
+
+    def _posting_ids(self, voucher: Voucher, card_supplier_id: int | None) -> list[PostingIds] | Rejected:
+        """Find the ids of every line's codes, or reject the voucher for the first code or account rule that fails."""
         ids = []
         for index, line in enumerate(voucher.lines):
             problem = amount_error(line.amount)
@@ -256,92 +284,92 @@ class TripletexConnector:
                 return Rejected(voucher.number, f"amount {line.amount} on account {line.account} {problem}",
                                 field=f"postings[{index}].amountGross")
 
-            found: dict[str, int | None] = {}
-            for kind, code in (("account", line.account), ("vat_code", line.tax_code),
-                               ("cost_center", line.cost_center), ("project", line.project)):
-                if not code:
-                    found[kind] = None
-                    continue
-                found[kind] = self.lookup.code_id(kind, code)
-                if found[kind] is None:
-                    return Rejected(voucher.number,
-                                    f"{KIND_NAMES[kind]} {code} does not exist in Tripletex; create it there "
-                                    f"or change the allocation",
-                                    field=f"postings[{index}].{POSTING_FIELDS[kind]}")
+            account = self.lookup.account(line.account)
+            if account is None:
+                return _unknown_code(voucher, index, "account", line.account)
 
-            ids.append(PostingIds(account=found["account"], vat_type=found["vat_code"],
-                                  department=found["cost_center"], project=found["project"]))
+            found: dict[str, int | None] = {}
+            for kind, code in (("vat_code", line.tax_code), ("cost_center", line.cost_center),
+                               ("project", line.project)):
+                found[kind] = self.lookup.code_id(kind, code) if code else None
+                if code and found[kind] is None:
+                    return _unknown_code(voucher, index, kind, code)
+
+            line_ids = PostingIds(account=account.id, vat_type=found["vat_code"], department=found["cost_center"],
+                                  project=found["project"])
+            ruled = apply_account_rules(account, line, line_ids, card_supplier_id)
+            if isinstance(ruled, RuleViolation):
+                return Rejected(voucher.number, ruled.message, field=f"postings[{index}].{ruled.field}")
+            ids.append(ruled)
         return ids
 
     def _create(self, voucher: Voucher, body: dict[str, Any]) -> Posted:
-        """POST the voucher, and after an unknown outcome post it again only if a lookup does not find it.
+        """POST the voucher once, and after an unknown outcome look it up instead of posting it again.
 
-        Raises TripletexApiError for a 4xx response and ErpUnavailable when every attempt failed.
+        A slow Tripletex can book a request after the client gave up on it,
+        even after the lookup, so a second POST in the same run could book
+        the voucher twice. When the lookup does not find the voucher,
+        ErpUnavailable leaves it "sending", and the next run looks it up
+        again before it sends it. Raises TripletexApiError for a 4xx
+        response to the POST.
         """
-        retrying = self.session.retrying
-        reason = ""
-        for attempt in range(1, retrying.attempts + 1):
-            try:
-                response = self.session.request("POST", VOUCHER_PATH, params={"sendToLedger": "true"}, json=body)
-            except OutcomeUnknown as exc:
-                reason = exc.reason
-                # Waiting first gives a request that is still being processed time to finish.
-                pause = retrying.backoff_seconds * 2 ** (attempt - 1)
-                log.warning("tripletex: voucher %s: %s; looking it up in %.1f s before posting again "
-                            "(attempt %d of %d)", voucher.number, reason, pause, attempt, retrying.attempts)
-                retrying.sleep(pause)
-                existing = self._find([voucher.number], voucher.date, voucher.date)
-                if voucher.number in existing:
-                    log.info("tripletex: voucher %s was booked, as Tripletex voucher %s", voucher.number,
-                             existing[voucher.number])
-                    return Posted(voucher.number, existing[voucher.number])
-                continue
-
-            if not response.is_success:
-                raise api_error(response)
-            voucher_id = str(read_json(response)["value"]["id"])
-            log.info("tripletex: voucher %s booked as Tripletex voucher %s", voucher.number, voucher_id)
-            return Posted(voucher.number, voucher_id)
-
-        raise ErpUnavailable(self.name, f"voucher {voucher.number} not booked after {retrying.attempts} attempts: "
-                                        f"{reason}")
-
-    def _attach(self, voucher: Voucher, voucher_id: str) -> None:
-        """Attach the voucher's statement files of a type Tripletex accepts, and log and keep each failure."""
-        for path in voucher.attachments:
-            media_type = ATTACHMENT_TYPES.get(path.suffix.lower())
-            if media_type is None:
-                log.info("tripletex: voucher %s: %s is not PDF, PNG, JPEG or TIFF; not attached", voucher.number,
-                         path.name)
-                continue
-            if not path.is_file():
-                log.warning("tripletex: voucher %s: statement file %s not found; not attached", voucher.number, path)
-                continue
-
-            reason = self._upload(voucher_id, path, media_type)
-            if reason is None:
-                log.info("tripletex: voucher %s: attached %s to Tripletex voucher %s", voucher.number, path.name,
-                         voucher_id)
-                continue
-            log.error("tripletex: voucher %s is booked as Tripletex voucher %s, but attaching %s failed: %s; "
-                      "attach the file in Tripletex by hand", voucher.number, voucher_id, path, reason)
-            self.attachment_failures.append(AttachmentFailure(voucher.number, voucher_id, path, reason))
-
-    def _upload(self, voucher_id: str, path: Path, media_type: str) -> str | None:
-        """Send one file and return why it failed, None when Tripletex took it."""
         try:
-            content = path.read_bytes()
-        except OSError as exc:
-            return f"cannot read the file: {exc.strerror}"
+            response = self.session.request("POST", VOUCHER_PATH, params={"sendToLedger": "true"}, json=body)
+        except OutcomeUnknown as exc:
+            return self._look_up_unknown_outcome(voucher, exc.reason)
 
-        try:
-            response = self.session.request("POST", ATTACHMENT_PATH.format(voucher_id=voucher_id),
-                                            files={"file": (path.name, content, media_type)})
-        except (OutcomeUnknown, ErpUnavailable) as exc:
-            return exc.reason
         if not response.is_success:
-            return str(api_error(response))
-        return None
+            raise api_error(response)
+        voucher_id = str(read_json(response)["value"]["id"])
+        log.info("tripletex: voucher %s booked as Tripletex voucher %s", voucher.number, voucher_id)
+        return Posted(voucher.number, voucher_id)
+
+    def _look_up_unknown_outcome(self, voucher: Voucher, reason: str) -> Posted:
+        """Return Posted when Tripletex shows the voucher after a pause, and raise ErpUnavailable when it does not."""
+        pause = self.session.retrying.backoff_seconds
+        log.warning("tripletex: voucher %s: %s; looking it up in %.1f s, and it will not be posted again in this run",
+                    voucher.number, reason, pause)
+        # The pause gives a request that Tripletex is still processing time to finish.
+        self.session.retrying.sleep(pause)
+
+        try:
+            existing = self._find([voucher.number], voucher.date, voucher.date)
+        except TripletexApiError as exc:
+            log.error("tripletex: voucher %s: lookup after %s failed (HTTP %d, request %s): %s", voucher.number,
+                      reason, exc.status, exc.request_id, exc.message)
+            raise ErpUnavailable(self.name, f"voucher {voucher.number}: {reason}, and looking it up failed "
+                                            f"(HTTP {exc.status}): {exc.message}; it may be booked, so the next "
+                                            f"run looks it up again") from exc
+        if voucher.number in existing:
+            log.info("tripletex: voucher %s was booked, as Tripletex voucher %s", voucher.number,
+                     existing[voucher.number])
+            return Posted(voucher.number, existing[voucher.number])
+
+        raise ErpUnavailable(self.name, f"voucher {voucher.number}: {reason}, and Tripletex did not show it "
+                                        f"{pause:.1f} s later; it may still be booked, so the next run looks it up "
+                                        f"again before it sends it")
+
+    def _configured_ids(self) -> tuple[int, int | None, int | None]:
+        """Return the ids of the company currency, the voucher type and the card issuer's supplier, as configured.
+
+        Raises ConfigError when one is missing in Tripletex or Tripletex rejects the lookup.
+        """
+        try:
+            return self._currency_id(), self._voucher_type_id(), self._card_supplier_id()
+        except TripletexApiError as exc:
+            raise _access_error(exc) from None
+
+    def _card_supplier_id(self) -> int | None:
+        """Return the id of the card issuer's supplier, None when export.tripletex.card_supplier_number is empty."""
+        if not self.card_supplier_number:
+            return None
+        supplier_id = self.lookup.supplier_id(self.card_supplier_number)
+        if supplier_id is None:
+            raise ConfigError("Tripletex", N_("supplier number {number} not found in Tripletex"),
+                              fix=N_("set export.tripletex.card_supplier_number to the supplier number of the card "
+                                     "issuer in Tripletex, or leave it empty"),
+                              number=self.card_supplier_number)
+        return supplier_id
 
     def _currency_id(self) -> int:
         currency_id = self.lookup.currency_id(self.currency)
@@ -360,6 +388,11 @@ class TripletexConnector:
                                      "or leave it empty"),
                               name=repr(self.voucher_type))
         return voucher_type_id
+
+
+def _unknown_code(voucher: Voucher, index: int, kind: str, code: str) -> Rejected:
+    return Rejected(voucher.number, f"{KIND_NAMES[kind]} {code} does not exist in Tripletex; create it there or "
+                                    f"change the allocation", field=f"postings[{index}].{POSTING_FIELDS[kind]}")
 
 
 def _access_error(exc: TripletexApiError) -> ConfigError:

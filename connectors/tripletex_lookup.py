@@ -1,9 +1,10 @@
 """Tripletex's internal ids for the numbers and names people use, read page by page.
 
-A voucher refers to accounts, VAT types, departments and projects by
-Tripletex's internal id, while allocations carry the numbers people use
-(account 6800, VAT code 1). `TripletexLookup` caches each id it finds
-until `clear`, so one run requests each code at most once.
+A voucher refers to accounts, VAT types, departments, projects and
+suppliers by Tripletex's internal id, while allocations carry the numbers
+people use (account 6800, VAT code 1). `TripletexLookup` caches each id it
+finds, and each account with the rules it sets for postings, until `clear`,
+so one run requests each code at most once.
 
 Some filters of API version 2.70.19 match exactly (account and VAT type
 ``number``, project ``number``), others match any value containing the
@@ -18,6 +19,7 @@ voucher is created from import", so it may not find the vouchers that
 ``POST /ledger/voucher`` created. ``GET /ledger/voucher`` lists the
 vouchers of a date range, and the numbers are read from each voucher's
 externalVoucherNumber and description (`carried_numbers`).
+``GET /ledger/voucher/{id}`` reads one voucher with its postings.
 """
 
 from __future__ import annotations
@@ -27,12 +29,15 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from connectors.tripletex_accounts import ACCOUNT_FIELDS, TripletexAccount, read_account
+from connectors.tripletex_booked import BOOKED_FIELDS
 from connectors.tripletex_session import TripletexSession
 from connectors.tripletex_voucher import carried_numbers
 
 PAGE_SIZE = 1000  # the API's default ``count``
 
 VOUCHER_PATH = "/ledger/voucher"
+ONE_VOUCHER_PATH = "/ledger/voucher/{voucher_id}"
 EXTERNAL_NUMBER_PATH = "/ledger/voucher/>externalVoucherNumber"
 
 
@@ -55,21 +60,35 @@ REGISTERS = {
 
 
 class TripletexLookup:
-    """Finds and caches the Tripletex ids of codes, currencies and voucher types."""
+    """Finds and caches the Tripletex ids of codes, currencies, voucher types and suppliers, and the accounts."""
 
     def __init__(self, session: TripletexSession, *, page_size: int = PAGE_SIZE):
         self.session = session
         self.page_size = page_size
         self._ids: dict[tuple[str, str], int | None] = {}
+        self._accounts: dict[str, TripletexAccount | None] = {}
 
     def clear(self) -> None:
-        """Forget the ids found so far, so a new run picks up changes made in Tripletex."""
+        """Forget the ids and accounts found so far, so a new run picks up changes made in Tripletex."""
         self._ids.clear()
+        self._accounts.clear()
 
     def code_id(self, kind: str, code: str) -> int | None:
         """Return the id of the account, VAT type, department or project with this number, None if there is none."""
         register = REGISTERS[kind]
         return self._exact_id(register.path, register.number_filter, register.number_field, code)
+
+    def account(self, number: str) -> TripletexAccount | None:
+        """Return the account with this number and its posting rules, None if there is none."""
+        if number not in self._accounts:
+            register = REGISTERS["account"]
+            matches = (read_account(entry) for entry in self.values(register.path, ACCOUNT_FIELDS, number=number)
+                       if str(entry.get("number")) == number)
+            self._accounts[number] = next(matches, None)
+        return self._accounts[number]
+
+    def supplier_id(self, number: str) -> int | None:
+        return self._exact_id("/supplier", "supplierNumber", "supplierNumber", number)
 
     def currency_id(self, code: str) -> int | None:
         return self._exact_id("/currency", "code", "code", code)
@@ -81,6 +100,13 @@ class TripletexLookup:
         """Return the ids of the vouchers that ``>externalVoucherNumber`` finds with ``number``."""
         entries = self.values(EXTERNAL_NUMBER_PATH, "id,externalVoucherNumber", externalVoucherNumber=number)
         return [entry["id"] for entry in entries if entry.get("externalVoucherNumber") == number]
+
+    def booked_voucher(self, voucher_id: str) -> dict[str, Any]:
+        """Return the voucher with this Tripletex id, with the fields that `content_difference` compares.
+
+        Raises TripletexApiError for a 4xx response.
+        """
+        return self.session.get_json(ONE_VOUCHER_PATH.format(voucher_id=voucher_id), {"fields": BOOKED_FIELDS})["value"]
 
     def vouchers_by_date(self, numbers: Collection[str], first_day: date, last_day: date) -> dict[str, list[int]]:
         """List the vouchers dated ``first_day`` to ``last_day`` (both included) and return the ids for each number.

@@ -30,12 +30,17 @@ MAX_AMOUNT = Decimal("1e13")  # 13 digits before the decimal point and 2 after i
 
 @dataclass(frozen=True)
 class PostingIds:
-    """The Tripletex ids one voucher line refers to, with None where the line has no such code."""
+    """The Tripletex ids one voucher line refers to, with None where the line has no such code.
+
+    ``supplier`` is the card issuer on the clearing line, where the clearing
+    account is on the supplier ledger.
+    """
 
     account: int
     vat_type: int | None = None
     department: int | None = None
     project: int | None = None
+    supplier: int | None = None
 
 
 def voucher_body(voucher: Voucher, ids: Sequence[PostingIds], *, currency_id: int,
@@ -62,6 +67,8 @@ def voucher_body(voucher: Voucher, ids: Sequence[PostingIds], *, currency_id: in
             posting["department"] = {"id": line_ids.department}
         if line_ids.project is not None:
             posting["project"] = {"id": line_ids.project}
+        if line_ids.supplier is not None:
+            posting["supplier"] = {"id": line_ids.supplier}
         postings.append(posting)
 
     body: dict[str, Any] = {

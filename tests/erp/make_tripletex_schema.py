@@ -45,16 +45,19 @@ OPERATIONS = (
     ("/ledger/voucherType", "get"),
     ("/ledger/voucher", "get"),
     ("/ledger/voucher", "post"),
+    ("/ledger/voucher/{id}", "get"),
     ("/ledger/voucher/>externalVoucherNumber", "get"),
     ("/ledger/voucher/{voucherId}/attachment", "post"),
+    ("/supplier", "get"),
 )
 
 ROOTS = (
-    "Voucher", "Posting", "Account", "VatType", "Department", "Project", "Currency", "VoucherType",
+    "Voucher", "Posting", "Account", "VatType", "Department", "Project", "Currency", "VoucherType", "Supplier",
     "SessionToken", "ApiError", "ApiValidationMessage",
     "ResponseWrapperSessionToken", "ResponseWrapperVoucher",
     "ListResponseAccount", "ListResponseVatType", "ListResponseDepartment", "ListResponseProject",
-    "ListResponseCurrency", "ListResponseVoucherType", "ListResponseVoucher", "VoucherSearchResponse",
+    "ListResponseCurrency", "ListResponseVoucherType", "ListResponseVoucher", "ListResponseSupplier",
+    "VoucherSearchResponse",
 )
 
 MAX_DEPTH = 2

@@ -21,13 +21,26 @@ Tripletex's developer FAQ state it:
   16000), read-only fields, wrong types, and an id or version on the new
   object (422, code 15000);
 - the voucher's rules: postings that sum to zero, rows from 1 that differ,
-  dates as YYYY-MM-DD, referenced ids that exist (422, code 18000).
+  dates as YYYY-MM-DD, referenced ids that exist (422, code 18000);
+- the rules of each posting's account (422, code 18000): a supplier on an
+  account whose ledgerType is VENDOR ("Leverandør mangler", as Tripletex's
+  developer FAQ on ledger vouchers quotes it, and likewise a customer for
+  CUSTOMER and an employee for EMPLOYEE), the account's vatType on a
+  vatLocked account, and a department or project where the account's
+  requiresDepartment or requiresProject is set. Apart from the three
+  messages the FAQ quotes, the wording of these messages is the stand-in's.
 
 Where it is stricter than Tripletex, it says so in the error message: it
 rejects query parameters and filters that the operation does not declare or
 that the stand-in does not implement, amounts with more than two decimals,
 and a voucher listing whose dateTo is not after dateFrom. It does not
-generate the VAT postings of row 0.
+generate the VAT postings of row 0, and it accepts a posting without a
+vatType on a vatLocked account, because whether Tripletex applies the
+account's VAT type then or rejects the posting is not documented.
+
+``fields`` selects nested fields as Tripletex does, such as
+``postings(amountGross,account(number))``, and a reference named with
+sub-fields is replaced by the referenced object.
 
 ``GET /ledger/voucher`` lists the vouchers dated from dateFrom up to but
 excluding dateTo, as the API description says. Whether
@@ -86,6 +99,7 @@ TOKEN_PARAMETERS = ("consumerToken", "employeeToken")
 # and "before date" a date on or after the value and a date before it.
 FILTERS: dict[str, dict[str, tuple[str, str]]] = {
     "/ledger/account": {"id": ("id", "list"), "number": ("number", "list"), "isInactive": ("isInactive", "bool")},
+    "/supplier": {"id": ("id", "list"), "supplierNumber": ("supplierNumber", "list")},
     "/ledger/vatType": {"id": ("id", "list"), "number": ("number", "list")},
     "/department": {"id": ("id", "list"), "name": ("name", "containing"),
                     "departmentNumber": ("departmentNumber", "containing"), "isInactive": ("isInactive", "bool")},
@@ -100,6 +114,19 @@ PAGING_PARAMETERS = {"from", "count", "fields", "sorting"}
 
 # The lists whose entries are the vouchers in TripletexStandIn.vouchers rather than a register of their own.
 VOUCHER_LISTS = ("/ledger/voucher", "/ledger/voucher/>externalVoucherNumber")
+
+# The register that a reference field of a stored object points into.
+REFERENCES = {"account": "/ledger/account", "vatType": "/ledger/vatType", "department": "/department",
+              "project": "/project", "currency": "/currency", "voucherType": "/ledger/voucherType",
+              "supplier": "/supplier"}
+
+# What a posting on an account of each ledger type must name, and the message Tripletex's developer FAQ
+# quotes for a posting without it. GENERAL and ASSET accounts need none of them.
+LEDGER_PARTIES = {"VENDOR": ("supplier", "Leverandør mangler"), "CUSTOMER": ("customer", "Kunde mangler"),
+                  "EMPLOYEE": ("employee", "Ansatt mangler")}
+
+# How long a voucher POST held with `book_next_voucher_post_late` waits for its release at most.
+HOLD_LIMIT_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -130,6 +157,19 @@ class Fault:
     skip: int = 0
     retry_after: float | None = None
     reset_seconds: int = 0
+
+
+@dataclass
+class HeldPost:
+    """A voucher POST that waits for ``release`` before it is booked, and sets ``finished`` after.
+
+    ``skip`` is the number of voucher POSTs to serve normally before the one that waits.
+    """
+
+    skip: int = 0
+    release: threading.Event = field(default_factory=threading.Event)
+    finished: threading.Event = field(default_factory=threading.Event)
+    started: bool = False
 
 
 @dataclass
@@ -178,6 +218,7 @@ class TripletexStandIn:
 
         self._faults: list[Fault] = []
         self._stall_seconds = 0.0
+        self._held_post: HeldPost | None = None
         self._imported_only = False
         self._rejected_accounts: dict[int, str] = {}
 
@@ -187,8 +228,16 @@ class TripletexStandIn:
 
     # --- Registers -----------------------------------------------------------------------------------
 
-    def add_account(self, number: int, name: str, *, inactive: bool = False) -> int:
-        return self._add("/ledger/account", {"number": number, "name": name, "isInactive": inactive})
+    def add_account(self, number: int, name: str, *, inactive: bool = False, ledger_type: str = "GENERAL",
+                    vat_type: int | None = None, vat_locked: bool = False, requires_department: bool = False,
+                    requires_project: bool = False) -> int:
+        """Add an account. ``vat_type`` is the id of its default VAT type, which ``vat_locked`` makes the only one."""
+        account: dict[str, Any] = {"number": number, "name": name, "isInactive": inactive, "ledgerType": ledger_type,
+                                   "vatLocked": vat_locked, "requiresDepartment": requires_department,
+                                   "requiresProject": requires_project}
+        if vat_type is not None:
+            account["vatType"] = {"id": vat_type}
+        return self._add("/ledger/account", account)
 
     def add_vat_type(self, number: str, name: str, percentage: str) -> int:
         return self._add("/ledger/vatType", {"number": number, "name": name, "percentage": Decimal(percentage)})
@@ -204,6 +253,9 @@ class TripletexStandIn:
 
     def add_voucher_type(self, name: str) -> int:
         return self._add("/ledger/voucherType", {"name": name})
+
+    def add_supplier(self, number: int, name: str) -> int:
+        return self._add("/supplier", {"supplierNumber": number, "name": name})
 
     def _add(self, path: str, entry: dict[str, Any]) -> int:
         entry_id = next(self._ids)
@@ -235,6 +287,24 @@ class TripletexStandIn:
     def stall_next_voucher_post(self, seconds: float) -> None:
         """Book the next valid voucher, then wait ``seconds`` before responding, past the client's timeout."""
         self._stall_seconds = seconds
+
+    def book_next_voucher_post_late(self, *, after: int = 0) -> None:
+        """Hold a voucher POST unbooked until `release_late_booking`, then book it.
+
+        The POST held is the first one after ``after`` voucher POSTs. Other
+        requests are served meanwhile, so a lookup made while the POST is
+        held does not find the voucher, as with a Tripletex that books a
+        request after the client gave up on it. A POST held longer than
+        HOLD_LIMIT_SECONDS is booked then.
+        """
+        self._held_post = HeldPost(skip=after)
+
+    def release_late_booking(self, timeout: float = 5.0) -> None:
+        """Let the held voucher POST go on, and return once it is booked or rejected."""
+        assert self._held_post is not None, "book_next_voucher_post_late() first"
+        self._held_post.release.set()
+        if not self._held_post.finished.wait(timeout):
+            raise TimeoutError(f"the held voucher POST did not finish within {timeout} s")
 
     def expire_sessions(self) -> None:
         """End every session token issued so far, as Tripletex does when a session expires."""
@@ -272,6 +342,8 @@ class TripletexStandIn:
     def stop(self) -> None:
         if self._server is None:
             return
+        if self._held_post is not None:
+            self._held_post.release.set()
         self._server.shutdown()
         self._server.server_close()
         assert self._thread is not None
@@ -291,6 +363,11 @@ class TripletexStandIn:
         path = unquote(url.path)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
 
+        hold = self._take_held_post(method, path)
+        if hold is not None:
+            # Outside the lock, so that the client's lookups are served while this request waits.
+            hold.release.wait(HOLD_LIMIT_SECONDS)
+
         with self._lock:
             try:
                 reply = self._dispatch(method, path, query, headers, body)
@@ -301,8 +378,22 @@ class TripletexStandIn:
             shown = {name: "***" if name in TOKEN_PARAMETERS else value for name, value in query.items()}
             self.calls.append(Call(method, path.removeprefix(BASE_PATH), shown, reply.status))
 
+        if hold is not None:
+            hold.finished.set()
         log.debug("tripletex stand-in: %s %s -> %d", method, path, reply.status)
         return reply
+
+    def _take_held_post(self, method: str, path: str) -> HeldPost | None:
+        """Return the hold that this request is the first voucher POST for, None for any other request."""
+        with self._lock:
+            hold = self._held_post
+            if method != "POST" or path != BASE_PATH + "/ledger/voucher" or hold is None or hold.started:
+                return None
+            if hold.skip > 0:
+                hold.skip -= 1
+                return None
+            hold.started = True
+            return hold
 
     def _dispatch(self, method: str, path: str, query: dict[str, str], headers: Any, body: bytes) -> Reply:
         if not path.startswith(BASE_PATH + "/"):
@@ -324,6 +415,8 @@ class TripletexStandIn:
             reply = self._post_voucher(body)
         elif template == "/ledger/voucher/{voucherId}/attachment":
             reply = self._post_attachment(int(path_values["voucherId"]), headers.get("Content-Type", ""), body)
+        elif template == "/ledger/voucher/{id}":
+            reply = self._get_voucher(path_values["id"], query)
         else:
             reply = Reply(200, self._list(template, query))
 
@@ -393,10 +486,44 @@ class TripletexStandIn:
 
         start = int(query.get("from", 0))
         count = int(query.get("count", 1000))
-        page = [_select_fields(entry, query.get("fields", "*")) for entry in entries[start:start + count]]
+        selection = _parse_fields(query.get("fields", "*"))
+        page = [self._select(entry, selection) for entry in entries[start:start + count]]
         digest = hashlib.sha256(json.dumps(entries, default=str, sort_keys=True).encode()).hexdigest()
         return {"fullResultSize": len(entries), "from": start, "count": len(page),
                 "versionDigest": digest if entries else None, "values": page}
+
+    def _get_voucher(self, voucher_id: str, query: dict[str, str]) -> Reply:
+        if not re.fullmatch(r"\d+", voucher_id):
+            raise ApiFailure(400, 12000, "Invalid path parameter", [("id", "expected an integer")])
+        voucher = self.vouchers.get(int(voucher_id))
+        if voucher is None:
+            raise ApiFailure(404, 6000, f"Object not found: voucher {voucher_id}")
+        return Reply(200, {"value": self._select(voucher, _parse_fields(query.get("fields", "*")))})
+
+    def _select(self, entry: dict[str, Any], selection: dict[str, Any]) -> dict[str, Any]:
+        """Keep the fields of ``selection``, which `_parse_fields` reads.
+
+        A reference whose sub-fields are selected is replaced by the object it points to.
+        """
+        if "*" in selection:
+            return dict(entry)
+        selected = {}
+        for name, sub_selection in selection.items():
+            if name not in entry:
+                continue
+            value = entry[name]
+            if sub_selection is None or value is None:
+                selected[name] = value
+            elif isinstance(value, list):
+                selected[name] = [self._select(self._referenced(name, item), sub_selection) for item in value]
+            else:
+                selected[name] = self._select(self._referenced(name, value), sub_selection)
+        return selected
+
+    def _referenced(self, name: str, value: dict[str, Any]) -> dict[str, Any]:
+        """Return the object that a reference such as ``{"id": 10004}`` in field ``name`` points to."""
+        register = self.registers.get(REFERENCES.get(name, ""), {})
+        return register.get(value.get("id"), value)
 
     def _entries(self, template: str, query: dict[str, str]) -> list[dict[str, Any]]:
         """Return every entry of a list, before its filters."""
@@ -495,6 +622,8 @@ class TripletexStandIn:
             problems += self._missing_reference(f"{name}.department", posting.get("department"), "/department")
             problems += self._missing_reference(f"{name}.project", posting.get("project"), "/project")
             problems += self._missing_reference(f"{name}.currency", posting.get("currency"), "/currency")
+            problems += self._missing_reference(f"{name}.supplier", posting.get("supplier"), "/supplier")
+            problems += self._account_rule_problems(name, posting)
 
             gross = posting.get("amountGross")
             if gross is None:
@@ -518,6 +647,30 @@ class TripletexStandIn:
             problems.append(("postings", f"the postings do not balance: they sum to {total}"))
         if problems:
             raise ApiFailure(422, 18000, "Validation failed", problems)
+
+    def _account_rule_problems(self, name: str, posting: dict[str, Any]) -> list[tuple[str, str]]:
+        """Check a posting against its account's ledgerType, vatLocked, requiresDepartment and requiresProject."""
+        account = self.registers["/ledger/account"].get((posting.get("account") or {}).get("id"))
+        if account is None:
+            return []
+
+        problems = []
+        party = LEDGER_PARTIES.get(account["ledgerType"])
+        if party is not None and party[0] not in posting:
+            field_name, message = party
+            problems.append((f"{name}.{field_name}", message))
+
+        locked = account.get("vatType") if account["vatLocked"] else None
+        sent = posting.get("vatType")
+        if locked is not None and sent is not None and sent.get("id") != locked["id"]:
+            number = self.registers["/ledger/vatType"][locked["id"]]["number"]
+            problems.append((f"{name}.vatType", f"account {account['number']} is locked to VAT type {number}"))
+
+        if account["requiresDepartment"] and "department" not in posting:
+            problems.append((f"{name}.department", f"account {account['number']} requires a department"))
+        if account["requiresProject"] and "project" not in posting:
+            problems.append((f"{name}.project", f"account {account['number']} requires a project"))
+        return problems
 
     def _missing_reference(self, name: str, reference: Any, path: str) -> list[tuple[str, str]]:
         if reference is None:
@@ -605,7 +758,9 @@ def _schema_messages(error: ValidationError) -> list[tuple[int, str, str]]:
 
 
 def _route(method: str, path: str) -> tuple[str, dict[str, str]]:
-    for template, operations in SCHEMA["paths"].items():
+    # Templates without placeholders first, so /ledger/voucher/>externalVoucherNumber is not read as
+    # /ledger/voucher/{id}.
+    for template, operations in sorted(SCHEMA["paths"].items(), key=lambda item: "{" in item[0]):
         if method not in operations:
             continue
         pattern = "^" + re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template)) + "$"
@@ -658,12 +813,33 @@ def _matches(entry: dict[str, Any], field_name: str, match: str, value: str) -> 
     return str(actual) == value
 
 
-def _select_fields(entry: dict[str, Any], fields: str) -> dict[str, Any]:
-    """Keep the top-level fields that a ``fields`` pattern such as ``id,number,project(name)`` names."""
-    names = [name.strip() for name in re.sub(r"\([^()]*\)", "", fields).split(",")]
-    if "*" in names:
-        return dict(entry)
-    return {name: entry[name] for name in names if name in entry}
+def _parse_fields(fields: str) -> dict[str, Any]:
+    """Read a ``fields`` pattern such as ``id,postings(row,account(number))`` into {name: sub-selection or None}."""
+    selection: dict[str, Any] = {}
+    enclosing: list[dict[str, Any]] = []
+    current = selection
+    name = ""
+    for char in fields + ",":
+        if char not in ",()":
+            name += char
+            continue
+
+        name = name.strip()
+        if char == "(":
+            current[name] = {}
+            enclosing.append(current)
+            current = current[name]
+        elif name:
+            current.setdefault(name, None)
+        if char == ")":
+            if not enclosing:
+                raise ApiFailure(400, 11000, "Illegal field filter: unbalanced brackets", [("fields", fields)])
+            current = enclosing.pop()
+        name = ""
+
+    if enclosing:
+        raise ApiFailure(400, 11000, "Illegal field filter: unbalanced brackets", [("fields", fields)])
+    return selection
 
 
 def _envelope(failure: ApiFailure, request_id: str) -> dict[str, Any]:
