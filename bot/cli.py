@@ -39,6 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--workspace", type=Path, default=None,
                       help="folder for the demo's files (default: a new temporary folder)")
     demo.add_argument("--seed", type=int, default=2026, help="seed of the sample company generator")
+    demo.add_argument("--no-post", action="store_true",
+                      help="leave the approved allocations unposted, for allocbot post --dry-run and allocbot post")
 
     ingest = commands.add_parser("ingest", parents=[common], help="take in .eml messages, order reports or statements from disk")
     ingest.add_argument("files", nargs="+", type=Path, metavar="FILE")
@@ -62,8 +64,16 @@ def build_parser() -> argparse.ArgumentParser:
     poll.add_argument("--once", action="store_true", help="poll once and exit (allocbot run keeps polling)")
 
     post = commands.add_parser("post", parents=[common], help="post approved allocations that are not posted yet")
-    post.add_argument("--dry-run", action="store_true",
-                      help="print the vouchers a run would post and what it would hold back; store and send nothing")
+    post_mode = post.add_mutually_exclusive_group()
+    post_mode.add_argument("--dry-run", action="store_true",
+                           help="print the vouchers a run would post and what it would hold back; store and send "
+                                "nothing")
+    post_mode.add_argument("--retry-rejected", nargs="?", const=True, default=False, metavar="NUMBER",
+                           help="after correcting the cause in the ERP or the master data: post the items of the "
+                                "rejected voucher NUMBER, or of every rejected voucher, on new vouchers")
+    post_mode.add_argument("--abandon", metavar="NUMBER", default=None,
+                           help="end a voucher that stays sending: record it as posted if the ERP has it, else "
+                                "mark it rejected and post its items on a new voucher in the next run")
 
     masterdata = commands.add_parser("masterdata", parents=[common], help="master data commands")
     masterdata_commands = masterdata.add_subparsers(dest="masterdata_command", required=True, metavar="ACTION")
@@ -164,15 +174,18 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from bot import commands
 
     if args.command == "demo":
-        return commands.demo(settings, language=args.lang, workspace=args.workspace, seed=args.seed)
+        return commands.demo(settings, language=args.lang, workspace=args.workspace, seed=args.seed,
+                             post=not args.no_post)
     if args.command == "ingest":
         return commands.ingest(settings, args.files)
     if args.command == "learn":
         return commands.learn(settings, args.files)
     if args.command == "evaluate":
         return _evaluate(args, settings)
+    if args.command == "post" and args.abandon:
+        return commands.post_abandon(settings, args.abandon)
     if args.command == "post":
-        return commands.post(settings, dry_run=args.dry_run)
+        return commands.post(settings, dry_run=args.dry_run, retry_rejected=args.retry_rejected)
     if args.command == "masterdata":
         return commands.masterdata_sync(settings)
     if args.command == "audit":

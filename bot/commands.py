@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import getpass
 import logging
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence, TextIO
 
@@ -14,6 +17,7 @@ from bot.config import PolicySettings, Settings, secret
 from bot.console import (
     PrintingAsker,
     ProgressPrinter,
+    print_abandonment,
     print_code_lists,
     print_dry_run,
     print_posting,
@@ -25,7 +29,8 @@ from bot.masterdata import MasterData, load_master_data
 from bot.pipeline import Pipeline, RunReport, move_message
 from bot.ports import Asker, ErpUnavailable, VoucherPoster
 from bot.posting.codes import compare_codes, erp_name
-from bot.posting.run import PostingResult, run_posting
+from bot.posting.notify import notify_controllers
+from bot.posting.run import PostingResult, abandon, error_text, run_posting, traceback_wanted
 from bot.store.codes import replace_erp_codes
 from bot.store.database import InvalidStoreUrl, Store
 from bot.store.masterdata_sync import sync_master_data
@@ -81,9 +86,13 @@ def configured_rules(settings: Settings, master: MasterData) -> list[KeywordRule
 
 def ingest(settings: Settings, files: Sequence[Path]) -> int:
     require_files(files, "*.eml")
+    with opened_poster(settings) as poster:
+        return _ingest(settings, files, poster)
+
+
+def _ingest(settings: Settings, files: Sequence[Path], poster: VoucherPoster) -> int:
     translator = Translator(settings.language)
-    pipeline = build_pipeline(settings, translator=translator, progress=ProgressPrinter(translator),
-                              poster=build_poster(settings))
+    pipeline = build_pipeline(settings, translator=translator, progress=ProgressPrinter(translator), poster=poster)
     asker = pipeline.asker if isinstance(pipeline.asker, PrintingAsker) else None
 
     # Taking the files in needs no model, so bad files are reported before the seconds of training.
@@ -208,25 +217,67 @@ def print_training(result: TrainingResult, version: str, policy: PolicySettings,
               file=out)
 
 
-def post(settings: Settings, *, dry_run: bool = False) -> int:
+def post(settings: Settings, *, dry_run: bool = False, retry_rejected: bool | str = False) -> int:
     """Post the approved allocations, or with ``dry_run`` print the vouchers a run would send.
 
-    The master data snapshot is refreshed from the file first, as every
-    command that builds the pipeline does, because the code check reads it.
+    ``retry_rejected`` releases the items of rejected vouchers first: True
+    for all of them, or one voucher's number. The master data snapshot is
+    refreshed from the file first, as every command that builds the
+    pipeline does, because the code check reads it. A real run sends what
+    it leaves for the controllers to their Slack channel too.
     """
     translator = Translator(settings.language)
     store = open_store(settings)
     master = _master_data(settings)
     with store.session() as session:
         sync_master_data(session, master)
-    poster = build_poster(settings)
 
-    result = run_posting(store, poster, settings, translator, dry_run=dry_run)
-    if dry_run:
-        print_dry_run(result, translator, sys.stdout)
-    else:
-        print_posting(result, translator, sys.stdout, files=written_files(poster, result))
+    with opened_poster(settings) as poster:
+        result = run_posting(store, poster, settings, translator, dry_run=dry_run, retry_rejected=retry_rejected,
+                             actor=cli_actor())
+        if dry_run:
+            print_dry_run(result, translator, sys.stdout)
+        else:
+            print_posting(result, translator, sys.stdout, files=written_files(poster, result))
+            notify_controllers(result, settings)
     return 1 if result.failed else 0
+
+
+def post_abandon(settings: Settings, number: str) -> int:
+    """End a voucher left sending: record it posted if the ERP has it, else reject it and free its items."""
+    translator = Translator(settings.language)
+    store = open_store(settings)
+    with opened_poster(settings) as poster:
+        abandonment = abandon(store, poster, number, cli_actor(), translator)
+    print_abandonment(abandonment, translator, sys.stdout)
+    return 1 if abandonment.unavailable or abandonment.failure else 0
+
+
+def cli_actor() -> str:
+    """Return the login name of the person running the command, for the audit log."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        # getpass finds no name without LOGNAME, USER or a passwd entry, as in some containers.
+        log.warning("cannot tell who runs allocbot; the audit log names the actor %r", "unknown user")
+        return "unknown user"
+
+
+@contextmanager
+def opened_poster(settings: Settings) -> Iterator[VoucherPoster]:
+    """Build the configured connector and close it at the end of the block, also on errors.
+
+    Closing logs the SAP Business One connector out of its Service Layer
+    session and closes the HTTP clients of the ERP connectors. The file
+    connectors have nothing to close.
+    """
+    poster = build_poster(settings)
+    try:
+        yield poster
+    finally:
+        close = getattr(poster, "close", None)
+        if close is not None:
+            close()
 
 
 def written_files(poster: VoucherPoster | None, result: PostingResult) -> list[str]:
@@ -240,22 +291,31 @@ def masterdata_sync(settings: Settings) -> int:
     """Store the ERP's accounts, cost centers, projects and VAT codes, and print how they differ from master data."""
     translator = Translator(settings.language)
     master = _master_data(settings)
-    poster = build_poster(settings)
-    erp = erp_name(poster.name)
-    read_lists = getattr(poster, "master_lists", None)
-    if read_lists is None:
-        print(translator("The {erp} connector reads no lists from an ERP: codes are checked against the master "
-                         "data file when vouchers are posted.", erp=erp))
-        return 0
+    with opened_poster(settings) as poster:
+        erp = erp_name(poster.name)
+        read_lists = getattr(poster, "master_lists", None)
+        if read_lists is None:
+            print(translator("The {erp} connector reads no lists from an ERP: codes are checked against the master "
+                             "data file when vouchers are posted.", erp=erp))
+            return 0
 
-    try:
-        entries = read_lists()
-    except ErpUnavailable as error:
-        log.error("masterdata sync: %s unreachable: %s", poster.name, error.reason)
-        print("allocbot: " + translator("{erp} could not be reached: {reason}; the stored lists are unchanged. Run "
-                                        "allocbot masterdata sync again later.", erp=erp, reason=error.reason),
-              file=sys.stderr)
-        return 1
+        try:
+            entries = read_lists()
+        except ErpUnavailable as error:
+            log.error("masterdata sync: %s unreachable: %s", poster.name, error.reason)
+            print("allocbot: " + translator("{erp} could not be reached: {reason}; the stored lists are unchanged. "
+                                            "Run allocbot masterdata sync again later.", erp=erp, reason=error.reason),
+                  file=sys.stderr)
+            return 1
+        except ConfigError:
+            raise
+        except Exception as error:
+            log.error("masterdata sync: connector %s failed while reading its lists: %s", poster.name, error,
+                      exc_info=traceback_wanted(error))
+            print("allocbot: " + translator("{erp} failed while its lists were read: {reason}; the stored lists are "
+                                            "unchanged.", erp=erp, reason=error_text(error, translator)),
+                  file=sys.stderr)
+            return 1
 
     store = open_store(settings)
     with store.session() as session:
@@ -275,10 +335,11 @@ def audit_verify(settings: Settings) -> int:
     return 1 if problems else 0
 
 
-def demo(settings: Settings, *, language: str | None, workspace: Path | None, seed: int) -> int:
+def demo(settings: Settings, *, language: str | None, workspace: Path | None, seed: int, post: bool = True) -> int:
+    """Run the demo; without ``post`` it leaves the approved allocations unposted for ``allocbot post`` to send."""
     from bot.demo import run_demo
 
-    return run_demo(settings, language=language, workspace=workspace, seed=seed)
+    return run_demo(settings, language=language, workspace=workspace, seed=seed, post=post)
 
 
 def open_store(settings: Settings) -> Store:

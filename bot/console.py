@@ -16,7 +16,7 @@ from bot.policy import CONTROLLERS
 from bot.ports import ErpCode, QuestionRequest, Voucher
 from bot.posting.build import VoucherDraft
 from bot.posting.codes import CodeDifferences, CodeProblem, erp_name
-from bot.posting.run import PostingResult, VoucherOutcome
+from bot.posting.run import Abandonment, ConnectorFailure, PostingResult, VoucherOutcome
 from bot.reconcile import Reconciliation
 
 TITLE_WIDTH = 38
@@ -290,39 +290,43 @@ LISTED_CODES = 20   # codes listed per kind by masterdata sync; the rest are cou
 
 
 def print_posting(result: PostingResult, translator: Translator, out: TextIO, *, files: Sequence[str] = ()) -> None:
-    """Print what became of each voucher of a posting run, what was held back and why, and the totals.
+    """Print what became of each voucher of a posting run, what waits for a person and why, and the totals.
 
     ``files`` are the export files the run wrote, for a file connector.
     """
     _ = translator
     erp = erp_name(result.connector)
     for outcome in result.outcomes:
-        out.write(f"{voucher_heading(outcome.voucher, _)}: {_outcome_text(outcome, erp, _)}\n")
+        out.write(f"{voucher_heading(outcome.voucher, _)}: {outcome_text(outcome, erp, _)}\n")
+    if result.released:
+        out.write(_("Items of rejected vouchers released for new vouchers: {numbers}",
+                    numbers=", ".join(result.released)) + "\n")
     _print_held_back(result, translator, out)
-    if result.elsewhere:
-        out.write(_("Vouchers {numbers} were sent with another connector, and their outcome is unknown; set "
-                    "export.connector back to that connector and run allocbot post to finish them.",
-                    numbers=", ".join(result.elsewhere)) + "\n")
+    _print_rejections(result, translator, out)
+    _print_problems(result, translator, out)
     if result.unavailable:
-        out.write(_("{erp} could not be reached: {reason}. Nothing is posted twice or lost: run allocbot post "
-                    "again, and it looks up the vouchers sent in this run first.",
+        out.write(_("{erp} could not be reached: {reason}. Run allocbot post again: it looks up the vouchers of "
+                    "this run by their numbers in {erp} before it sends any of them again.",
                     erp=erp, reason=result.unavailable) + "\n")
 
     posted = result.with_status("posted")
     out.write(_("Vouchers posted: {count}, lines: {lines}", count=len(posted),
                 lines=sum(len(outcome.voucher.lines) for outcome in posted)) + "\n")
+    noted = [outcome.voucher.number for outcome in posted if outcome.note]
+    if noted:
+        out.write(_("Vouchers posted with a note: {count} ({numbers})", count=len(noted),
+                    numbers=", ".join(noted)) + "\n")
     for status, label in (("rejected", N_("Vouchers rejected: {count}")),
                           ("sending", N_("Vouchers still sending: {count}"))):
         if result.with_status(status):
             out.write(_(label, count=len(result.with_status(status))) + "\n")
-    if result.held_back:
-        out.write(_("Vouchers held back: {count}", count=len(result.held_back)) + "\n")
+    _print_waiting_counts(result, translator, out)
     if files:
         out.write(_("Files written: {files}", files=", ".join(files)) + "\n")
 
 
 def print_dry_run(result: PostingResult, translator: Translator, out: TextIO) -> None:
-    """Print the vouchers a posting run would send, line by line, and what it would hold back and why."""
+    """Print the vouchers a posting run would send, line by line, and what would wait for a person and why."""
     _ = translator
     erp = erp_name(result.connector)
     out.write(_("Dry run: nothing is stored or sent.") + "\n")
@@ -333,24 +337,42 @@ def print_dry_run(result: PostingResult, translator: Translator, out: TextIO) ->
     if result.unavailable:
         out.write(_("{erp} could not be reached: {reason}; run the dry run again later.", erp=erp,
                     reason=result.unavailable) + "\n")
-        return
     if result.waiting:
         out.write(_("Vouchers from an earlier run still sending: {count}; a real run looks them up in {erp} first "
                     "and sends again only those it does not find.", count=result.waiting, erp=erp) + "\n")
-    if result.elsewhere:
-        out.write(_("Vouchers {numbers} were sent with another connector, and their outcome is unknown; set "
-                    "export.connector back to that connector and run allocbot post to finish them.",
-                    numbers=", ".join(result.elsewhere)) + "\n")
 
     for draft in result.drafts:
         out.write("\n")
         print_voucher(draft.voucher, translator, out)
     _print_held_back(result, translator, out)
+    _print_rejections(result, translator, out)
+    _print_problems(result, translator, out)
 
+    if result.unavailable or any(failure.step == "lists" for failure in result.failures):
+        return
     out.write("\n" + _("Vouchers to post: {count}, lines: {lines}", count=len(result.drafts),
                        lines=sum(len(draft.voucher.lines) for draft in result.drafts)) + "\n")
-    if result.held_back:
-        out.write(_("Vouchers held back: {count}", count=len(result.held_back)) + "\n")
+    _print_waiting_counts(result, translator, out)
+
+
+def print_abandonment(abandonment: Abandonment, translator: Translator, out: TextIO) -> None:
+    """Print what ``allocbot post --abandon`` did with a voucher, or why it changed nothing."""
+    _ = translator
+    erp = erp_name(abandonment.connector)
+    number = abandonment.number
+    if abandonment.unavailable:
+        text = _("{erp} could not be reached: {reason}; voucher {number} is unchanged. Run allocbot post --abandon "
+                 "{number} again later.", erp=erp, reason=abandonment.unavailable, number=number)
+    elif abandonment.failure:
+        text = _("{erp} failed while looking up voucher {number}: {reason}; the voucher is unchanged.", erp=erp,
+                 number=number, reason=abandonment.failure)
+    elif abandonment.external_id:
+        text = _("Voucher {number} is in {erp} as {external_id}, so it is recorded as posted and not abandoned.",
+                 number=number, erp=erp, external_id=abandonment.external_id)
+    else:
+        text = _("Voucher {number} is not in {erp}. It is recorded as rejected (abandoned), and the next allocbot "
+                 "post posts its items on a new voucher.", number=number, erp=erp)
+    out.write(text + "\n")
 
 
 def voucher_heading(voucher: Voucher, translator: Translator) -> str:
@@ -388,17 +410,44 @@ def print_voucher(voucher: Voucher, translator: Translator, out: TextIO) -> None
         out.write(cells(row) + "\n")
 
 
-def _outcome_text(outcome: VoucherOutcome, erp: str, translator: Translator) -> str:
+def outcome_text(outcome: VoucherOutcome, erp: str, translator: Translator) -> str:
+    """Return what became of a voucher in a run and, where a person has to act, what to do."""
     _ = translator
     if outcome.status == "posted" and outcome.found:
         return _("posted by an earlier run, found in {erp} as {external_id}", erp=erp,
                  external_id=outcome.external_id)
     if outcome.status == "posted":
-        return _("posted as {external_id}", external_id=outcome.external_id)
+        text = _("posted as {external_id}", external_id=outcome.external_id)
+        return text + "; " + _("note: {note}", note=outcome.note) if outcome.note else text
     if outcome.status == "rejected":
-        return _("rejected by {erp}: {message}; correct the cause, and the next run posts its items on a new voucher",
-                 erp=erp, message=outcome.message)
-    return _("no answer from {erp}; the next run looks it up before it sends it again", erp=erp)
+        return rejection_text(outcome.voucher.number, outcome.message or "", erp, translator)
+    return _("outcome unknown; the next run looks it up in {erp} before it sends it again", erp=erp)
+
+
+def rejection_text(number: str, reason: str, erp: str, translator: Translator) -> str:
+    """Return the ERP's reason for rejecting a voucher and how a controller gets its items posted."""
+    _ = translator
+    return (_("rejected by {erp}: {reason}", erp=erp, reason=reason) + " ("
+            + _("correct it in {erp} or in the master data, then run allocbot post --retry-rejected {number}",
+                erp=erp, number=number) + ")")
+
+
+def failure_text(failure: ConnectorFailure, erp: str, translator: Translator) -> str:
+    """Return what the connector failed on, what became of the vouchers concerned, and what to do."""
+    _ = translator
+    numbers = ", ".join(failure.numbers)
+    if failure.step == "lists":
+        return _("{erp} failed while its lists were read: {reason}. Nothing was sent; correct the cause and run "
+                 "allocbot post again.", erp=erp, reason=failure.reason)
+    if failure.step == "lookup":
+        text = _("{erp} failed while vouchers {numbers} were looked up: {reason}. They were not sent again, and the "
+                 "next run looks them up first.", erp=erp, numbers=numbers, reason=failure.reason)
+    else:
+        text = _("{erp} failed while vouchers {numbers} were sent: {reason}. Whether {erp} booked them is unknown, "
+                 "so the next run looks them up by their numbers before it sends them again.", erp=erp,
+                 numbers=numbers, reason=failure.reason)
+    return text + " " + _("If the error repeats, check each voucher in {erp} and run allocbot post --abandon NUMBER.",
+                          erp=erp)
 
 
 def _print_held_back(result: PostingResult, translator: Translator, out: TextIO) -> None:
@@ -411,10 +460,41 @@ def _print_held_back(result: PostingResult, translator: Translator, out: TextIO)
     for entry in result.held_back:
         out.write(f"  {voucher_heading(entry.draft.voucher, translator)}\n")
         for problem in entry.problems:
-            out.write(f"    - {_problem_text(problem, entry.draft, erp, translator)}\n")
+            out.write(f"    - {problem_text(problem, entry.draft, erp, translator)}\n")
 
 
-def _problem_text(problem: CodeProblem, draft: VoucherDraft, erp: str | None, translator: Translator) -> str:
+def _print_rejections(result: PostingResult, translator: Translator, out: TextIO) -> None:
+    """List the vouchers rejected by earlier runs whose items wait for ``allocbot post --retry-rejected``."""
+    if not result.rejections:
+        return
+    _ = translator
+    out.write("\n" + _("Rejected by an earlier run, waiting for a controller:") + "\n")
+    for rejection in result.rejections:
+        text = rejection_text(rejection.voucher.number, rejection.message, erp_name(rejection.connector), translator)
+        out.write(f"  {voucher_heading(rejection.voucher, translator)}: {text}\n")
+
+
+def _print_problems(result: PostingResult, translator: Translator, out: TextIO) -> None:
+    """Print the connector's failures and the vouchers left sending by another connector."""
+    erp = erp_name(result.connector)
+    for failure in result.failures:
+        out.write(failure_text(failure, erp, translator) + "\n")
+    if result.elsewhere:
+        out.write(translator("Vouchers {numbers} were sent with another connector, and their outcome is unknown; "
+                             "set export.connector back to that connector and run allocbot post to finish them.",
+                             numbers=", ".join(result.elsewhere)) + "\n")
+
+
+def _print_waiting_counts(result: PostingResult, translator: Translator, out: TextIO) -> None:
+    _ = translator
+    if result.held_back:
+        out.write(_("Vouchers held back: {count}", count=len(result.held_back)) + "\n")
+    if result.rejections:
+        out.write(_("Rejected vouchers waiting for allocbot post --retry-rejected: {count}",
+                    count=len(result.rejections)) + "\n")
+
+
+def problem_text(problem: CodeProblem, draft: VoucherDraft, erp: str | None, translator: Translator) -> str:
     """Return what is wrong with a code, the items whose lines use it, and the fix."""
     _ = translator
     kind = _(CODE_KINDS[problem.kind])
@@ -435,10 +515,10 @@ def _problem_text(problem: CodeProblem, draft: VoucherDraft, erp: str | None, tr
         fix = _("add or activate account {code} in {erp}, or set export.card_account to the card's clearing "
                 "account", code=problem.code, erp=erp)
     elif erp is not None:
-        fix = _("add or activate {kind} {code} in {erp}, or change the allocation; allocbot masterdata sync lists "
-                "every difference", kind=kind, code=problem.code, erp=erp)
+        fix = _("add or activate {kind} {code} in {erp}; allocbot masterdata sync lists every difference",
+                kind=kind, code=problem.code, erp=erp)
     else:
-        fix = _("add {kind} {code} to the master data file, or change the allocation", kind=kind, code=problem.code)
+        fix = _("add {kind} {code} to the master data file", kind=kind, code=problem.code)
     return f"{text} ({fix})"
 
 

@@ -27,6 +27,7 @@ from bot.posting.run import PostingResult, run_posting
 from bot.records import Allocation, CardCharge, ReportItem, Statement
 from bot.store.masterdata_sync import sync_master_data
 from bot.store.models import StoreModel
+from bot.store.postings import installation_tag, voucher_number
 from bot.store.repository import (
     add_card_charges,
     add_document,
@@ -71,8 +72,16 @@ def settings(tmp_path: Path, *, grouping: str = "statement") -> Settings:
     return Settings(language="nb", export=ExportSettings(grouping=grouping, export_dir=tmp_path / "export"))
 
 
-def post(store, poster, tmp_path: Path, *, grouping: str = "statement", dry_run: bool = False) -> PostingResult:
-    return run_posting(store, poster, settings(tmp_path, grouping=grouping), Translator("nb"), dry_run=dry_run)
+def post(store, poster, tmp_path: Path, *, grouping: str = "statement", dry_run: bool = False,
+         retry_rejected: bool | str = False, actor: str = "kari.nordmann@example.no") -> PostingResult:
+    return run_posting(store, poster, settings(tmp_path, grouping=grouping), Translator("nb"), dry_run=dry_run,
+                       retry_rejected=retry_rejected, actor=actor)
+
+
+def number(store, voucher_id: int) -> str:
+    """Return the number the store gives the voucher with this id, such as ABK7QM0000001."""
+    with store.session() as session:
+        return voucher_number(installation_tag(session), voucher_id)
 
 
 class Company:
@@ -152,31 +161,39 @@ class Ledger:
 
 
 class RecordingErp:
-    """A VoucherPoster over a ``Ledger`` that records every voucher and lookup it gets.
+    """A VoucherPoster over a ``Ledger`` that records every voucher, batch and lookup it gets.
 
-    ``reject`` returns an ERP message for a voucher it refuses. ``fail``
-    decides, before each voucher, whether to raise: "unavailable" raises
-    ErpUnavailable before booking it, "lost" books it and then raises
-    ErpUnavailable (a timeout after the ERP booked), "crash" books it and
-    then raises ConnectionReset.
+    ``reject`` returns an ERP message for a voucher it rejects, and
+    ``note`` a note for one it books. ``fail`` decides, before each
+    voucher, whether to raise. "unavailable" raises ErpUnavailable before
+    booking it, and "lost" books it and then raises ErpUnavailable (a
+    timeout after the ERP booked). "crash" books it and then raises
+    ConnectionReset. "invalid" raises ValueError before booking it, as a
+    connector does for content it cannot send.
     """
 
     name = "recording"
 
     def __init__(self, ledger: Ledger | None = None, *, reject: Callable[[Voucher], str | None] = lambda _: None,
-                 fail: Callable[[Voucher], str | None] = lambda _: None):
+                 fail: Callable[[Voucher], str | None] = lambda _: None,
+                 note: Callable[[Voucher], str] = lambda _: ""):
         self.ledger = ledger or Ledger()
         self.reject = reject
         self.fail = fail
+        self.note = note
         self.sent: list[Voucher] = []
+        self.batches: list[list[str]] = []
         self.lookups: list[list[str]] = []
 
     def post(self, vouchers: Sequence[Voucher]) -> list[Posted | Rejected]:
+        self.batches.append([voucher.number for voucher in vouchers])
         outcomes: list[Posted | Rejected] = []
         for voucher in vouchers:
             failure = self.fail(voucher)
             if failure == "unavailable":
                 raise ErpUnavailable(self.name, "read timed out", outcomes)
+            if failure == "invalid":
+                raise ValueError(f"voucher {voucher.number}: account {voucher.lines[0].account} cannot be sent")
             self.sent.append(voucher)
             message = self.reject(voucher)
             if message is not None:
@@ -187,7 +204,7 @@ class RecordingErp:
                 raise ErpUnavailable(self.name, "read timed out", outcomes)
             if failure == "crash":
                 raise ConnectionReset(f"connection reset after booking {voucher.number}")
-            outcomes.append(Posted(voucher.number, external_id))
+            outcomes.append(Posted(voucher.number, external_id, self.note(voucher)))
         return outcomes
 
     def find(self, numbers: Sequence[str]) -> dict[str, str]:

@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import io
+import json
 import re
 from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
+from sqlmodel import select
 
 from bot.cli import main
 from bot.demo import DEMO_TARGET_PRECISION
+from bot.errors import ConfigError
 from bot.sample import generate
+from bot.sample.master_toml import write_master_data
+from bot.store.database import Store
+from bot.store.models import VoucherRow
+from posting_store import OFFICE, Company, RecordingErp, master_data, number, post
 
 
 def run(argv):
@@ -210,3 +217,177 @@ def test_store_password_from_environment(monkeypatch):
 
     assert make_url(_store_url(settings)).password == "hemmelig"
     assert "hemmelig" not in Settings.model_dump_json(settings)
+
+
+# --- allocbot post on a store with rejected, stuck and failing vouchers ----------
+
+AMAZON = "AMAZON EU, Luxembourg"
+
+
+@pytest.fixture
+def posting_company(tmp_path):
+    """A store with two approved items on one statement, and settings that export them as CSV to ``export``."""
+    master = tmp_path / "masterdata.toml"
+    write_master_data(master_data(), master)
+    url = f"sqlite:///{tmp_path / 'allocbot.db'}"
+    store = Store(url)
+    store.migrate()
+    company = Company(store)
+    lines = company.statement([(4, AMAZON, "99.00"), (9, AMAZON, "250.00")])
+    company.item(lines[0], "99.00", "Kopipapir A4", lines=[(OFFICE, "99.00")])
+    company.item(lines[1], "250.00", "Tastatur")
+    config = tmp_path / "config.toml"
+    config.write_text("\n".join([
+        'language = "en"',
+        f"master_data = {json.dumps(str(master))}",
+        "[store]", f"url = {json.dumps(url)}",
+        "[export]", 'connector = "csv"', f"export_dir = {json.dumps(str(tmp_path / 'export'))}",
+    ]) + "\n", encoding="utf-8")
+    try:
+        yield store, config, tmp_path
+    finally:
+        store.close()
+
+
+def voucher_statuses(store) -> dict[str, str]:
+    with store.session() as session:
+        return {row.number: row.status for row in session.exec(select(VoucherRow))}
+
+
+def test_post_retry_rejected(posting_company):
+    store, config, folder = posting_company
+    post(store, RecordingErp(reject=lambda voucher: "Perioden november er stengt"), folder)
+    rejected = number(store, 1)
+
+    status, out, _ = run(["--config", str(config), "post"])
+
+    assert status == 1
+    assert ("Rejected by an earlier run, waiting for a controller:\n"
+            f"  {rejected}, 2026-11-09, Kortutskrift 04.11.2026–09.11.2026, kortutskrift.csv: rejected by "
+            "recording: Perioden november er stengt (postings.account, HTTP 422) (correct it in recording or in the "
+            f"master data, then run allocbot post --retry-rejected {rejected})\n") in out
+    assert out.endswith("Vouchers posted: 0, lines: 0\nRejected vouchers waiting for allocbot post --retry-rejected: "
+                        "1\n")
+    assert not (folder / "export").exists()
+
+    status, dry, _ = run(["--config", str(config), "post", "--dry-run"])
+
+    assert status == 1
+    assert f"  {rejected}, 2026-11-09, " in dry
+    assert "Vouchers to post: 0, lines: 0\n" in dry
+
+    status, _, err = run(["--config", str(config), "post", "--retry-rejected", "ABZZZZ9999999"])
+
+    assert status == 2
+    assert "ABZZZZ9999999, option --retry-rejected: no voucher has this number" in err
+
+    status, out, _ = run(["--config", str(config), "post", "--retry-rejected", rejected])
+
+    assert status == 0
+    assert f"Items of rejected vouchers released for new vouchers: {rejected}\n" in out
+    new = number(store, 2)
+    assert re.search(rf"^{new}, 2026-11-09, .+: posted as vouchers-\S+\.csv#{new}$", out, re.MULTILINE)
+    assert voucher_statuses(store) == {rejected: "rejected", new: "posted"}
+    assert len(list((folder / "export").glob("vouchers-*.csv"))) == 1
+
+
+def test_post_retry_rejected_not_with_dry_run(posting_company):
+    _, config, _ = posting_company
+
+    err = io.StringIO()
+    with redirect_stderr(err), pytest.raises(SystemExit) as caught:
+        main(["--config", str(config), "post", "--dry-run", "--retry-rejected"])
+
+    assert caught.value.code == 2
+    assert "argument --retry-rejected: not allowed with argument --dry-run" in err.getvalue()
+
+
+def test_post_abandon_stuck_voucher(posting_company):
+    store, config, folder = posting_company
+
+    class StuckCsv(RecordingErp):
+        name = "csv"
+
+    post(store, StuckCsv(fail=lambda voucher: "unavailable"), folder)
+    stuck = number(store, 1)
+
+    status, out, _ = run(["--config", str(config), "post", "--abandon", stuck])
+
+    assert status == 0
+    assert out == (f"Voucher {stuck} is not in CSV. It is recorded as rejected (abandoned), and the next allocbot post "
+                   "posts its items on a new voucher.\n")
+    assert voucher_statuses(store) == {stuck: "rejected"}
+
+    status, _, err = run(["--config", str(config), "post", "--abandon", stuck])
+
+    assert status == 2
+    assert (f"{stuck}, option --abandon: this voucher was rejected, so there is nothing to abandon (allocbot post "
+            "posts them on a new voucher)") in err
+
+    status, out, _ = run(["--config", str(config), "post"])
+
+    assert status == 0
+    assert "Vouchers posted: 1, lines: 4\n" in out
+    assert voucher_statuses(store) == {stuck: "rejected", number(store, 2): "posted"}
+
+
+def test_post_failing_connector_no_traceback(posting_company):
+    """An export folder that cannot be made fails the run with a message naming the vouchers, not a traceback."""
+    store, config, folder = posting_company
+    (folder / "export").write_text("not a folder", encoding="utf-8")
+
+    status, out, err = run(["--config", str(config), "post"])
+
+    voucher = number(store, 1)
+    assert status == 1
+    assert "Traceback" not in err
+    assert re.search(rf"^CSV failed while vouchers {voucher} were sent: .*export.*: cannot create the export folder: "
+                     r".+\. Whether CSV booked them is unknown, so the next run looks them up by their numbers before "
+                     r"it sends them again\. If the error repeats, check each voucher in CSV and run allocbot post "
+                     r"--abandon NUMBER\.$", out, re.MULTILINE)
+    assert "Vouchers still sending: 1\n" in out
+    assert voucher_statuses(store) == {voucher: "sending"}
+
+    (folder / "export").unlink()
+    status, out, _ = run(["--config", str(config), "post"])
+
+    assert status == 0
+    assert re.search(rf"^{voucher}, .+: posted as vouchers-\S+\.csv#{voucher}$", out, re.MULTILINE)
+
+
+class ClosingErp(RecordingErp):
+    """A connector that lists codes and counts how often it is closed; ``broken`` makes the list read raise."""
+
+    name = "closing"
+
+    def __init__(self, broken: Exception | None = None):
+        super().__init__()
+        self.broken = broken
+        self.closed = 0
+
+    def master_lists(self):
+        if self.broken is not None:
+            raise self.broken
+        return []
+
+    def close(self) -> None:
+        self.closed += 1
+
+
+@pytest.mark.parametrize("command", [["post"], ["post", "--dry-run"], ["masterdata", "sync"]])
+@pytest.mark.parametrize("broken, expected_status", [
+    (None, None),
+    (ConfigError("config.toml", "invalid token"), 2),
+    (ValueError("unexpected list entry"), 1),
+])
+def test_connector_closed_after_command(posting_company, monkeypatch, command, broken, expected_status):
+    _, config, _ = posting_company
+    erp = ClosingErp(broken)
+    monkeypatch.setattr("bot.commands.build_poster", lambda settings: erp)
+
+    status, _, err = run(["--config", str(config), *command])
+
+    assert erp.closed == 1
+    if expected_status is not None:
+        assert status == expected_status
+    assert "Traceback" not in err

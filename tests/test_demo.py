@@ -15,7 +15,11 @@ from bot.cli import main
 from bot.records import Allocation
 from bot.store.database import Store
 from bot.store.models import AllocationLine, AllocationRow, AmazonItem, Posting, StoreModel, SuggestionRow
+from bot.store.postings import TAG_ALPHABET, installation_tag, voucher_number
 from bot.store.repository import decide
+
+# "AB", the demo store's installation tag and the voucher id.
+VOUCHER_NUMBER = rf"AB[{TAG_ALPHABET}]{{4}}\d{{7}}"
 
 
 @pytest.fixture(scope="module")
@@ -88,10 +92,20 @@ def test_demo_exports_booked_items(norwegian_run):
     # One voucher for the month's statement, and its clearing lines add up to the booked items.
     assert len(balances) == 1
     assert -sum(Decimal(row["gross_amount"]) for row in rows if row["clearing"] == "1") == sum(posted_items.values())
-    assert re.search(rf"^AB0000001, 30\.11\.2026, Kortutskrift [\d.]+–30\.11\.2026, \S+\.csv: postert som "
-                     rf"{export.name}#AB0000001$", out, re.MULTILINE)
+    assert re.search(rf"^({VOUCHER_NUMBER}), 30\.11\.2026, Kortutskrift [\d.]+–30\.11\.2026, \S+\.csv: postert som "
+                     rf"{export.name}#\1$", out, re.MULTILINE)
+    assert set(balances) == {_voucher_number(workspace, 1)}
     assert re.search(rf"^Bilag postert: 1, linjer: {len(rows)}$", out, re.MULTILINE)
     assert f"Filer skrevet: {export.name}" in out
+
+
+def _voucher_number(workspace, voucher_id: int) -> str:
+    store = Store(f"sqlite:///{workspace / 'allocbot.db'}")
+    try:
+        with store.session() as session:
+            return voucher_number(installation_tag(session), voucher_id)
+    finally:
+        store.close()
 
 
 def _export_rows(path):
@@ -190,13 +204,14 @@ def test_post_on_demo_workspace(english_run):
 
     status, posted, _ = _run(["--config", str(config), "post"])
 
+    second = _voucher_number(workspace, 2)
     assert status == 0
-    assert re.search(r"^AB0000002, .+: posted as vouchers-\S+\.csv#AB0000002$", posted, re.MULTILINE)
+    assert re.search(rf"^{second}, .+: posted as vouchers-\S+\.csv#{second}$", posted, re.MULTILINE)
     assert "Vouchers posted: 1, lines: 2" in posted
     (new_file,) = set(path.name for path in export.glob("vouchers-*.csv")) - set(files_before)
     assert f"Files written: {new_file}" in posted
     rows = _export_rows(export / new_file)
-    assert {row["voucher_number"] for row in rows} == {"AB0000002"}
+    assert {row["voucher_number"] for row in rows} == {second}
     assert sum(Decimal(row["gross_amount"]) for row in rows) == 0
     assert item_id in _posted(workspace)[0]
 
@@ -233,3 +248,51 @@ def _tables(workspace):
                     for table in StoreModel.metadata.sorted_tables}
     finally:
         store.close()
+
+
+@pytest.fixture(scope="module")
+def unposted_run(tmp_path_factory):
+    workspace = tmp_path_factory.mktemp("demo-no-post")
+    return workspace, _run(["demo", "--lang", "en", "--no-post", "--workspace", str(workspace)])
+
+
+def test_demo_without_posting(unposted_run):
+    """allocbot demo --no-post leaves the booked items for allocbot post --dry-run and allocbot post."""
+    workspace, (status, out, _) = unposted_run
+    config = workspace / "config.toml"
+    booked = int(re.search(r"^Booked automatically: (\d+) \(", out, re.MULTILINE).group(1))
+
+    assert status == 0
+    assert booked > 0
+    assert f"allocbot --config {config} post --dry-run shows the vouchers" in out
+    assert not list((workspace / "export").glob("vouchers-*.csv"))
+    assert _posted(workspace)[0] == {}
+    store = Store(f"sqlite:///{workspace / 'allocbot.db'}")
+    try:
+        with store.session() as session:
+            approved = session.exec(select(AllocationRow.id).where(AllocationRow.status == "approved")).all()
+            postings = session.exec(select(Posting)).all()
+    finally:
+        store.close()
+    assert len(approved) == booked
+    assert postings == []
+
+    status, dry, _ = _run(["--config", str(config), "post", "--dry-run"])
+
+    assert status == 0
+    assert re.search(r"^Voucher \(new\), 2026-11-30, Card statement 2026-11-\d\d–2026-11-30, \S+\.csv$", dry,
+                     re.MULTILINE)
+    lines = int(re.search(r"^Vouchers to post: 1, lines: (\d+)$", dry, re.MULTILINE).group(1))
+    assert lines > booked
+    assert not list((workspace / "export").glob("vouchers-*.csv"))
+
+    status, posted, _ = _run(["--config", str(config), "post"])
+
+    first = _voucher_number(workspace, 1)
+    (export,) = (workspace / "export").glob("vouchers-*.csv")
+    assert status == 0
+    assert re.search(rf"^{first}, 2026-11-30, Card statement .+: posted as {export.name}#{first}$", posted,
+                     re.MULTILINE)
+    assert f"Vouchers posted: 1, lines: {lines}\n" in posted
+    assert {row["voucher_number"] for row in _export_rows(export)} == {first}
+    assert len(_posted(workspace)[0]) == booked

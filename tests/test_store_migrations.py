@@ -1,8 +1,9 @@
-"""The alembic migrations build exactly the schema of the sqlmodel tables."""
+"""The alembic migrations build exactly the schema of the sqlmodel tables, and keep the rows they move."""
 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 from alembic import command
@@ -14,6 +15,7 @@ from sqlalchemy import inspect, text
 
 from bot.store.database import ALEMBIC_INI, Store
 from bot.store.models import StoreModel
+from bot.store.postings import TAG_ALPHABET
 from posting_store import Company, RecordingErp, post
 
 
@@ -148,6 +150,46 @@ def _old_postings(store) -> None:
             connection.execute(text(statement), values)
 
 
+def _installation_tags(store) -> list[str]:
+    with store.engine.connect() as connection:
+        return list(connection.execute(text("SELECT tag FROM installation")).scalars())
+
+
+def _downgrade(store, revision: str) -> None:
+    config = Config(str(ALEMBIC_INI))
+    sqlite = store.engine.dialect.name == "sqlite"
+    with store.engine.connect() as connection:
+        # As Store.migrate does: SQLite's batch mode copies tables, which foreign keys would block.
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
+            connection.commit()
+        with connection.begin():
+            config.attributes["connection"] = connection
+            command.downgrade(config, revision)
+        if sqlite:
+            connection.exec_driver_sql("PRAGMA foreign_keys = ON")
+            connection.commit()
+
+
+def test_new_store_has_installation_tag(tmp_path):
+    """Each new store makes a random tag of four unambiguous letters and digits."""
+    tags = []
+    for name in ("first.db", "second.db"):
+        store = Store(f"sqlite:///{tmp_path / name}")
+        try:
+            store.migrate()
+            tags += _installation_tags(store)
+        finally:
+            store.close()
+
+    assert len(tags) == 2
+    for tag in tags:
+        assert re.fullmatch(f"[{TAG_ALPHABET}]{{4}}", tag)
+    assert not set("ILO01") & set(TAG_ALPHABET)
+    # Two of about 920 000 tags; equal ones would mean the tag is not random.
+    assert tags[0] != tags[1]
+
+
 def test_upgrade_gives_old_postings_vouchers(store):
     _old_postings(store)
 
@@ -168,6 +210,8 @@ def test_upgrade_gives_old_postings_vouchers(store):
          None, 1),
     ]
     assert postings == [(1, 1, "posted"), (3, 3, "posted")]
+    (tag,) = _installation_tags(store)
+    assert re.fullmatch(f"[{TAG_ALPHABET}]{{4}}", tag)
 
 
 def test_upgraded_store_posts_only_unposted(store, tmp_path):
@@ -179,11 +223,30 @@ def test_upgraded_store_posts_only_unposted(store, tmp_path):
     result = post(store, erp, tmp_path)
 
     (voucher,) = erp.sent
-    # Numbering goes on after the highest old voucher, so no number is sent twice.
-    assert voucher.number == "AB0000004"
+    (tag,) = _installation_tags(store)
+    assert voucher.number == f"AB{tag}0000004"
     assert [line.amount for line in voucher.lines] == [Decimal("250.00"), Decimal("-250.00")]
     assert [outcome.allocation_ids for outcome in result.outcomes] == [(2,)]
     assert post(store, erp, tmp_path).outcomes == []
+
+
+def test_upgrade_numbers_after_highest_allocation(store, tmp_path):
+    """New ids start above every allocation id, also above allocations without a posting."""
+    _old_postings(store)
+    with store.engine.begin() as connection:
+        # Allocation 3 was exported as AB0000003 by a run that crashed before it stored the posting.
+        connection.execute(text("DELETE FROM posting WHERE allocation_id = 3"))
+        connection.execute(text("UPDATE amazon_item SET state = 'decided' WHERE id = 3"))
+    store.migrate()
+    Company(store)
+    erp = RecordingErp()
+
+    result = post(store, erp, tmp_path)
+
+    (voucher,) = erp.sent
+    (tag,) = _installation_tags(store)
+    assert voucher.number == f"AB{tag}0000004"
+    assert [outcome.allocation_ids for outcome in result.outcomes] == [(2, 3)]
 
 
 def test_downgrade_restores_old_postings(store, tmp_path):
@@ -191,20 +254,9 @@ def test_downgrade_restores_old_postings(store, tmp_path):
     store.migrate()
     Company(store)
     post(store, RecordingErp(), tmp_path)
+    (tag,) = _installation_tags(store)
 
-    config = Config(str(ALEMBIC_INI))
-    sqlite = store.engine.dialect.name == "sqlite"
-    with store.engine.connect() as connection:
-        # As Store.migrate does: SQLite's batch mode copies tables, which foreign keys would block.
-        if sqlite:
-            connection.exec_driver_sql("PRAGMA foreign_keys = OFF")
-            connection.commit()
-        with connection.begin():
-            config.attributes["connection"] = connection
-            command.downgrade(config, "0006")
-        if sqlite:
-            connection.exec_driver_sql("PRAGMA foreign_keys = ON")
-            connection.commit()
+    _downgrade(store, "0006")
 
     with store.engine.connect() as connection:
         rows = connection.execute(text(
@@ -212,8 +264,23 @@ def test_downgrade_restores_old_postings(store, tmp_path):
             "ORDER BY allocation_id")).all()
     assert [tuple(row) for row in rows] == [
         (1, "file", "AB0000001", "vouchers-20261201-080000.csv#AB0000001", "posted"),
-        (2, "recording", "AB0000004", "ERP-1", "posted"),
+        (2, "recording", f"AB{tag}0000004", "ERP-1", "posted"),
         (3, "file", "AB0000003", "vouchers-20261201-080000.csv#AB0000003", "posted"),
     ]
+    assert "installation" not in inspect(store.engine).get_table_names()
     store.migrate()
     assert _schema_differences(store) == []
+
+
+def test_downgrade_drops_rejected_postings(store, tmp_path):
+    """Postings of a rejected voucher waiting for a controller have no place in the old scheme."""
+    _old_postings(store)
+    store.migrate()
+    Company(store)
+    post(store, RecordingErp(reject=lambda voucher: "Perioden er stengt"), tmp_path)
+
+    _downgrade(store, "0006")
+
+    with store.engine.connect() as connection:
+        allocations = connection.execute(text("SELECT allocation_id FROM posting ORDER BY allocation_id")).scalars()
+        assert list(allocations) == [1, 3]

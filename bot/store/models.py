@@ -37,7 +37,7 @@ QUESTION_KINDS = ("question", "approval")
 QUESTION_STATUSES = ("open", "answered", "expired")
 VOUCHER_STATUSES = ("sending", "posted", "rejected")
 VOUCHER_GROUPINGS = ("statement", "item")
-POSTING_STATUSES = ("sending", "posted")
+POSTING_STATUSES = ("sending", "posted", "rejected")
 
 # Fixed constraint names, so that later migrations can drop or alter them
 # by name, also in SQLite's batch mode.
@@ -418,20 +418,45 @@ class SlackRequest(StoreModel, table=True):
     received_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime, index=True)
 
 
+class InstallationRow(StoreModel, table=True):
+    """The store's one row: the random tag that sets its voucher numbers apart from every other store's.
+
+    Migration 0007 creates the row. A demo database, a reinstall or a
+    second company database that posts to the same ERP company gets a tag
+    of its own, so its voucher numbers differ. A restored backup keeps the
+    tag of the store it was taken from.
+    """
+
+    __tablename__ = "installation"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: int = Field(default=1, primary_key=True)
+    tag: str
+    created_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+
+
 class VoucherRow(StoreModel, table=True):
     """A voucher of a posting run, stored before it is sent so that a retry books it once.
 
-    ``number`` is the voucher's idempotency key ("AB" and the id in seven
+    ``number`` is the voucher's idempotency key: "AB", the installation
+    tag and the id in seven digits, such as ABK7QM0000123. Vouchers posted
+    before the table existed keep their old numbers ("AB" and seven
     digits). ``payload`` is the voucher as sent (see
     ``bot.posting.payload``), so a retry sends exactly the same content.
-    It is None for vouchers posted before the table existed. ``status``
-    is "sending" from the claim until the ERP's outcome is stored. A
-    voucher still "sending" is looked up in the ERP before it is sent
-    again. ``attempts`` counts the times it was handed to the connector.
+    It is None for those old vouchers. ``status`` is "sending" from the
+    claim until the ERP's outcome is stored. A voucher still "sending" is
+    looked up in the ERP before it is sent again. ``attempts`` counts the
+    times it was handed to the connector. ``error`` is the ERP's message
+    for a rejected voucher, or who abandoned it and when, and ``note`` what
+    the ERP did not take of a posted one, such as its attachment. On SQLite the table uses
+    AUTOINCREMENT, as a PostgreSQL sequence does, so that migration 0007
+    can start the ids above the old numbers and a deleted row's id is not
+    handed out again.
     """
 
     __tablename__ = "voucher"
-    __table_args__ = (_one_of("status", VOUCHER_STATUSES), _one_of("grouping", VOUCHER_GROUPINGS))
+    __table_args__ = (_one_of("status", VOUCHER_STATUSES), _one_of("grouping", VOUCHER_GROUPINGS),
+                      {"sqlite_autoincrement": True})
 
     id: int | None = Field(default=None, primary_key=True)
     number: str = Field(unique=True)
@@ -443,6 +468,7 @@ class VoucherRow(StoreModel, table=True):
     status: str = Field(default="sending", index=True)
     external_id: str | None = None
     error: str | None = None
+    note: str | None = None
     payload: dict[str, Any] | None = Field(default=None, sa_type=JSON(none_as_null=True))
     attempts: int = 0
     created_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
@@ -454,8 +480,9 @@ class Posting(StoreModel, table=True):
 
     The unique ``allocation_id`` lets only one voucher claim an allocation,
     also across concurrent runs. ``status`` follows the voucher: "sending",
-    then "posted"; a rejected voucher's postings are deleted, so their
-    allocations can be posted again.
+    then "posted" or "rejected". A rejected voucher keeps its postings, so
+    later runs leave its allocations alone until a controller releases
+    them (``allocbot post --retry-rejected``), which deletes the postings.
     """
 
     __tablename__ = "posting"

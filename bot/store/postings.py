@@ -6,8 +6,12 @@ lets only one voucher claim an allocation, also when two runs claim at the
 same time. Once the ERP responds, ``record_posted`` or ``record_rejected``
 stores the outcome in one transaction. So a voucher is always "sending"
 (the ERP's outcome is unknown), "posted" (all its postings posted and
-their items in state "posted"), or "rejected" (no postings left, so its
-allocations can be posted again under a new number).
+their items in state "posted"), or "rejected". A rejected voucher keeps
+its postings, in status "rejected", so that no later run posts its
+allocations again before a controller has corrected the cause and
+released them with ``release_rejected``, which deletes the postings. A
+voucher abandoned with ``abandon_voucher`` is rejected and released at
+once.
 
 Like ``bot.store.repository``, every function works in the caller's
 session and never commits.
@@ -16,9 +20,10 @@ session and never commits.
 from __future__ import annotations
 
 import logging
+import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +38,7 @@ from bot.store.models import (
     AmazonItem,
     CardTransaction,
     Document,
+    InstallationRow,
     Posting,
     VoucherRow,
     utc_now,
@@ -42,9 +48,40 @@ from bot.store.upsert import dialect_insert
 log = logging.getLogger(__name__)
 
 
-def voucher_number(voucher_id: int) -> str:
-    """Return the number of the voucher with this id, such as AB0000042."""
-    return f"AB{voucher_id:07d}"
+# The installation tag's characters: A-Z and 2-9 without I, L and O, which read like 1 and 0.
+TAG_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+TAG_LENGTH = 4
+
+
+def voucher_number(tag: str, voucher_id: int) -> str:
+    """Return the number of the voucher with this id in the store with this tag, such as ABK7QM0000042.
+
+    The number is "AB", the tag and the id in at least seven digits: only
+    letters and digits, starting with a letter, and far below the 36
+    characters of DATEV's Belegfeld 1, the shortest field a connector
+    writes it to.
+    """
+    return f"AB{tag}{voucher_id:07d}"
+
+
+def installation_tag(session: Session) -> str:
+    """Return the store's installation tag, making a new one if its row is missing.
+
+    Migration 0007 makes the tag. A store whose row was deleted, as when
+    every table is emptied, gets a new random tag here, which keeps its
+    numbers apart from those it sent before.
+    """
+    tag = session.exec(select(InstallationRow.tag)).first()
+    if tag is not None:
+        return tag
+
+    new_tag = "".join(secrets.choice(TAG_ALPHABET) for _ in range(TAG_LENGTH))
+    session.exec(dialect_insert(session, InstallationRow)
+                 .values(id=1, tag=new_tag, created_at=utc_now())
+                 .on_conflict_do_nothing(index_elements=["id"]))
+    tag = session.exec(select(InstallationRow.tag)).one()
+    log.warning("the store had no installation tag; new voucher numbers carry the tag %s", tag)
+    return tag
 
 
 @dataclass(frozen=True)
@@ -130,17 +167,18 @@ def _statement_pdf(session: Session, document: Document) -> Path | None:
 
 def add_voucher(session: Session, *, connector: str, grouping: str, document_id: int | None,
                 voucher_date: date) -> VoucherRow:
-    """Insert a voucher in status "sending" and give it the number its id yields.
+    """Insert a voucher in status "sending" and give it the number that its id and the store's tag yield.
 
     The caller stores the payload and claims the allocations next, in the
     same transaction.
     """
+    tag = installation_tag(session)
     # A unique stand-in number until the id is known, visible to no other transaction.
     row = VoucherRow(number=f"new-{uuid.uuid4().hex}", connector=connector, grouping=grouping,
                      document_id=document_id, date=voucher_date)
     session.add(row)
     session.flush()
-    row.number = voucher_number(row.id)
+    row.number = voucher_number(tag, row.id)
     session.flush()
     return row
 
@@ -203,13 +241,16 @@ def voucher_allocations(session: Session, voucher_id: int) -> list[tuple[int, in
     return list(rows.all())
 
 
-def record_posted(session: Session, voucher_id: int, external_id: str) -> list[int] | None:
+def record_posted(session: Session, voucher_id: int, external_id: str, note: str = "") -> list[int] | None:
     """Mark a sending voucher and its postings posted, its items "posted", and audit each item.
 
-    Returns the voucher's allocation ids, or None when the voucher was not
-    "sending" (another run stored its outcome already) and nothing changed.
+    ``note`` is what the ERP did not take, such as the attachment; it is
+    stored with the voucher. Returns the voucher's allocation ids, or None
+    when the voucher was not "sending" (another run stored its outcome
+    already) and nothing changed.
     """
-    voucher = _take_sending(session, voucher_id, status="posted", external_id=external_id, posted_at=utc_now())
+    voucher = _take_sending(session, voucher_id, status="posted", external_id=external_id, note=note or None,
+                            posted_at=utc_now())
     if voucher is None:
         return None
 
@@ -218,21 +259,76 @@ def record_posted(session: Session, voucher_id: int, external_id: str) -> list[i
     session.exec(update(Posting).where(col(Posting.voucher_id) == voucher_id).values(status="posted"))
     session.exec(update(AmazonItem).where(col(AmazonItem.id).in_(item_ids)).values(state="posted"))
     for allocation_id, item_id in allocations:
-        audit(session, actor=BOT_ACTOR, action="posted", subject_type="item", subject_id=str(item_id),
-              data={"voucher": voucher.number, "connector": voucher.connector, "external_id": external_id,
-                    "allocation_id": allocation_id})
-    log.info("voucher %s posted via %s as %s: allocations %s", voucher.number, voucher.connector, external_id,
-             [allocation_id for allocation_id, _ in allocations])
+        data = {"voucher": voucher.number, "connector": voucher.connector, "external_id": external_id,
+                "allocation_id": allocation_id}
+        if note:
+            data["note"] = note
+        audit(session, actor=BOT_ACTOR, action="posted", subject_type="item", subject_id=str(item_id), data=data)
+    log.info("voucher %s posted via %s as %s: allocations %s%s", voucher.number, voucher.connector, external_id,
+             [allocation_id for allocation_id, _ in allocations], f"; note: {note}" if note else "")
     return [allocation_id for allocation_id, _ in allocations]
 
 
 def record_rejected(session: Session, voucher_id: int, message: str) -> list[int] | None:
-    """Mark a sending voucher rejected with the ERP's message, delete its postings, and audit each item.
+    """Mark a sending voucher and its postings rejected with the ERP's message, and audit each item.
 
-    The allocations are then free for a later run, which posts them on a
-    new voucher. Returns their ids, or None when the voucher was not
-    "sending" and nothing changed.
+    The postings stay, so later runs leave the allocations alone until
+    ``release_rejected`` frees them. Returns their ids, or None when the
+    voucher was not "sending" and nothing changed.
     """
+    voucher = _take_sending(session, voucher_id, status="rejected", error=message)
+    if voucher is None:
+        return None
+
+    allocations = voucher_allocations(session, voucher_id)
+    session.exec(update(Posting).where(col(Posting.voucher_id) == voucher_id).values(status="rejected"))
+    for allocation_id, item_id in allocations:
+        audit(session, actor=BOT_ACTOR, action="posting_rejected", subject_type="item", subject_id=str(item_id),
+              data={"voucher": voucher.number, "connector": voucher.connector, "message": message,
+                    "allocation_id": allocation_id})
+    log.warning("voucher %s rejected by %s: %s; allocations %s wait for allocbot post --retry-rejected",
+                voucher.number, voucher.connector, message, [allocation_id for allocation_id, _ in allocations])
+    return [allocation_id for allocation_id, _ in allocations]
+
+
+# --- what a controller does about a voucher -------------------------------------
+
+
+def voucher_by_number(session: Session, number: str) -> VoucherRow | None:
+    return session.exec(select(VoucherRow).where(VoucherRow.number == number)).first()
+
+
+def waiting_rejections(session: Session) -> list[VoucherRow]:
+    """Return the rejected vouchers whose allocations are not released yet, oldest first."""
+    held = select(Posting.id).where(col(Posting.voucher_id) == col(VoucherRow.id)).exists()
+    return list(session.exec(select(VoucherRow).where(VoucherRow.status == "rejected", held)
+                             .order_by(col(VoucherRow.id))))
+
+
+def release_rejected(session: Session, voucher: VoucherRow, actor: str) -> list[int]:
+    """Delete a rejected voucher's postings, so the next run posts its allocations on a new voucher.
+
+    ``actor`` is the person who released them, for the audit log. Returns
+    the allocation ids, none when they were released before.
+    """
+    allocations = voucher_allocations(session, voucher.id)
+    session.exec(delete(Posting).where(col(Posting.voucher_id) == voucher.id))
+    for allocation_id, item_id in allocations:
+        audit(session, actor=actor, action="posting_released", subject_type="item", subject_id=str(item_id),
+              data={"voucher": voucher.number, "connector": voucher.connector, "allocation_id": allocation_id})
+    log.info("voucher %s: %s released allocations %s for a new voucher", voucher.number, actor,
+             [allocation_id for allocation_id, _ in allocations])
+    return [allocation_id for allocation_id, _ in allocations]
+
+
+def abandon_voucher(session: Session, voucher_id: int, actor: str, at: datetime) -> list[int] | None:
+    """Mark a sending voucher that the ERP does not have rejected, free its allocations, and audit each item.
+
+    The caller has looked the number up in the ERP first. Returns the
+    allocation ids, or None when the voucher was not "sending" and nothing
+    changed.
+    """
+    message = f"abandoned by {actor} at {at.isoformat(timespec='seconds')}"
     voucher = _take_sending(session, voucher_id, status="rejected", error=message)
     if voucher is None:
         return None
@@ -240,11 +336,10 @@ def record_rejected(session: Session, voucher_id: int, message: str) -> list[int
     allocations = voucher_allocations(session, voucher_id)
     session.exec(delete(Posting).where(col(Posting.voucher_id) == voucher_id))
     for allocation_id, item_id in allocations:
-        audit(session, actor=BOT_ACTOR, action="posting_rejected", subject_type="item", subject_id=str(item_id),
-              data={"voucher": voucher.number, "connector": voucher.connector, "message": message,
-                    "allocation_id": allocation_id})
-    log.warning("voucher %s rejected by %s: %s; allocations %s are free to be posted again", voucher.number,
-                voucher.connector, message, [allocation_id for allocation_id, _ in allocations])
+        audit(session, actor=actor, action="posting_abandoned", subject_type="item", subject_id=str(item_id),
+              data={"voucher": voucher.number, "connector": voucher.connector, "allocation_id": allocation_id})
+    log.warning("voucher %s abandoned by %s: not in %s; allocations %s are free to be posted again",
+                voucher.number, actor, voucher.connector, [allocation_id for allocation_id, _ in allocations])
     return [allocation_id for allocation_id, _ in allocations]
 
 
