@@ -391,8 +391,8 @@ class TripletexConnector:
 
 
 def _unknown_code(voucher: Voucher, index: int, kind: str, code: str) -> Rejected:
-    return Rejected(voucher.number, f"{KIND_NAMES[kind]} {code} does not exist in Tripletex; create it there or "
-                                    f"change the allocation", field=f"postings[{index}].{POSTING_FIELDS[kind]}")
+    return Rejected(voucher.number, f"{KIND_NAMES[kind]} {code} does not exist in Tripletex; create it there, "
+                                    f"then run allocbot post --retry-rejected", field=f"postings[{index}].{POSTING_FIELDS[kind]}")
 
 
 def _access_error(exc: TripletexApiError) -> ConfigError:
