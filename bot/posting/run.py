@@ -311,8 +311,8 @@ def _recover(store: Store, poster: VoucherPoster, translator: Translator,
                      poster.name, list(entry.allocation_ids))
             resend.append(entry)
             continue
-        # NOTE: find() returns ids only, so a voucher found here is not compared with the stored content,
-        # as post() does; a number reused by a restored database is taken as booked on this path.
+        # NOTE: find() returns ids only, so a voucher found here is not compared with the stored content
+        # as post() does. A number reused by a restored database is taken as booked on this path.
         with store.session() as session:
             record_posted(session, entry.voucher_id, external_id)
         result.outcomes.append(VoucherOutcome(entry.voucher, entry.allocation_ids, "posted", external_id, found=True))
