@@ -69,9 +69,10 @@ def build_parser() -> argparse.ArgumentParser:
                            help="print the vouchers a run would post and what it would hold back; store and send "
                                 "nothing")
     post_mode.add_argument("--retry-rejected", nargs="?", const=True, default=False, metavar="NUMBER",
+                           type=_voucher_number,
                            help="after correcting the cause in the ERP or the master data: post the items of the "
                                 "rejected voucher NUMBER, or of every rejected voucher, on new vouchers")
-    post_mode.add_argument("--abandon", metavar="NUMBER", default=None,
+    post_mode.add_argument("--abandon", metavar="NUMBER", default=None, type=_voucher_number,
                            help="end a voucher that stays sending: record it as posted if the ERP has it, else "
                                 "mark it rejected and post its items on a new voucher in the next run")
 
@@ -101,6 +102,13 @@ def build_parser() -> argparse.ArgumentParser:
                           help="public HTTPS address that Slack sends requests to, such as "
                                "https://allocbot.example.no/slack/events (default: slack.request_url)")
     return parser
+
+
+def _voucher_number(text: str) -> str:
+    # An empty shell variable must not turn "--abandon $NUMBER" into a plain posting run.
+    if not text.strip():
+        raise argparse.ArgumentTypeError("NUMBER is empty; pass a voucher number such as ABK7QM0000001")
+    return text.strip()
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -182,7 +190,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return commands.learn(settings, args.files)
     if args.command == "evaluate":
         return _evaluate(args, settings)
-    if args.command == "post" and args.abandon:
+    if args.command == "post" and args.abandon is not None:
         return commands.post_abandon(settings, args.abandon)
     if args.command == "post":
         return commands.post(settings, dry_run=args.dry_run, retry_rejected=args.retry_rejected)

@@ -302,6 +302,20 @@ def test_post_retry_rejected_not_with_dry_run(posting_company):
     assert "argument --retry-rejected: not allowed with argument --dry-run" in err.getvalue()
 
 
+@pytest.mark.parametrize("option", ["--abandon", "--retry-rejected"])
+def test_post_empty_number_rejected(posting_company, option):
+    store, config, folder = posting_company
+
+    err = io.StringIO()
+    with redirect_stderr(err), pytest.raises(SystemExit) as caught:
+        main(["--config", str(config), "post", option, " "])
+
+    assert caught.value.code == 2
+    assert f"argument {option}: NUMBER is empty" in err.getvalue()
+    assert voucher_statuses(store) == {}
+    assert not list((folder / "export").glob("vouchers-*.csv"))
+
+
 def test_post_abandon_stuck_voucher(posting_company):
     store, config, folder = posting_company
 
