@@ -229,7 +229,8 @@ class ExportSettings(_Section):
     grouping: Literal["statement", "item"] = "statement"
     export_dir: Path = Path("var/export")
     card_account: str = Field("2400", pattern=r"^\d{4,8}$")
-    currency: str = Field("NOK", pattern=r"^[A-Z]{3}$")
+    # Every amount allocbot posts is the card charge in NOK, so NOK is the only company currency yet.
+    currency: Literal["NOK"] = "NOK"
     # ERP APIs: attempts per request on timeouts and 5xx answers, and the first pause between them.
     attempts: int = Field(4, ge=1, le=10)
     backoff_seconds: float = Field(1.0, ge=0, le=60)

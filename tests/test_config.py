@@ -105,6 +105,7 @@ confidence_treshold = 0.9
     ('[export.datev]\nfiscal_year_start = "04-31"\n', "export.datev.fiscal_year_start", "'04-31'",
      "that every year has"),
     ('[export]\nconnector = "fiken"\n', "export.connector", "'fiken'", "expected one of 'file', 'csv'"),
+    ('[export]\ncurrency = "EUR"\n', "export.currency", "'EUR'", "expected one of 'NOK'"),
     ('[export]\nvat_in_price = "1"\n', "export.vat_in_price", "'1'", "expected a list"),
     ('[export]\nvat_in_price = [true]\n', "export.vat_in_price.0", "True", "expected a text"),
     ('[export]\nvat_in_price = ["1", "1 1"]\n', "export.vat_in_price.1", "'1 1'", "should match pattern"),

@@ -411,7 +411,7 @@ def test_export_waits_for_lock(tmp_path):
 
 
 def test_from_settings(tmp_path):
-    settings = Settings(export=ExportSettings(connector="csv", export_dir=tmp_path / "out", currency="EUR"))
+    settings = Settings(export=ExportSettings(connector="csv", export_dir=tmp_path / "out").model_copy(update={"currency": "EUR"}))
 
     exporter = CsvExporter.from_settings(settings)
 

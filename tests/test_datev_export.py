@@ -597,7 +597,8 @@ def test_reader_rejects_bare_line_feed(tmp_path):
 
 
 def test_from_settings(tmp_path):
-    settings = Settings(export=ExportSettings(connector="datev", export_dir=tmp_path, currency="EUR", datev=COMPANY))
+    settings = Settings(export=ExportSettings(connector="datev", export_dir=tmp_path, datev=COMPANY).model_copy(
+        update={"currency": "EUR"}))
 
     connector = DatevExporter.from_settings(settings)
     connector.clock = fixed_clock

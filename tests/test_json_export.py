@@ -237,7 +237,7 @@ def test_find_names_earlier_file(tmp_path):
 
 
 def test_from_settings(tmp_path):
-    settings = Settings(export=ExportSettings(connector="json", export_dir=tmp_path, currency="SEK"))
+    settings = Settings(export=ExportSettings(connector="json", export_dir=tmp_path).model_copy(update={"currency": "SEK"}))
 
     exporter = JsonExporter.from_settings(settings)
 
