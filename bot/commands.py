@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import getpass
 import logging
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -227,6 +228,7 @@ def post(settings: Settings, *, dry_run: bool = False, retry_rejected: bool | st
     it leaves for the controllers to their Slack channel too.
     """
     translator = Translator(settings.language)
+    _check_export_folder(settings)
     store = open_store(settings)
     master = _master_data(settings)
     with store.session() as session:
@@ -375,6 +377,31 @@ def require_files(files: Sequence[Path], pattern: str) -> None:
                              pattern=f"{path}/{pattern}")
         if not path.is_file():
             raise UsageError(path.resolve(), N_("file not found"), fix=N_("check the path"))
+
+
+FILE_CONNECTORS = ("file", "csv", "json", "datev")
+
+
+def _check_export_folder(settings: Settings) -> None:
+    """Raise ConfigError unless a file connector's export folder is, or can become, a folder allocbot may write to.
+
+    Nothing is created, so a dry run is checked too. Without this check a
+    wrong export_dir would surface only while vouchers are sent, and they
+    would wait as "sending" for the next run.
+    """
+    if settings.export.connector not in FILE_CONNECTORS:
+        return
+    folder = settings.export.export_dir
+    existing = folder
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if existing.is_dir() and os.access(existing, os.W_OK | os.X_OK):
+        return
+    reason = N_("{path} is not a folder") if existing.exists() and not existing.is_dir() \
+        else N_("allocbot may not write to {path}")
+    raise ConfigError(settings_file(settings), (N_("invalid value {value}"), reason), location=N_("key {key}"),
+                      fix=N_("set export.export_dir to a folder allocbot may write to"),
+                      key="export.export_dir", value=repr(str(folder)), path=str(existing))
 
 
 def settings_file(settings: Settings) -> str:

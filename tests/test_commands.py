@@ -17,6 +17,7 @@ from bot.sample import generate
 from bot.sample.master_toml import write_master_data
 from bot.store.database import Store
 from bot.store.models import VoucherRow
+from connectors.csv_export import COLUMNS
 from posting_store import OFFICE, Company, RecordingErp, master_data, number, post
 
 
@@ -316,6 +317,24 @@ def test_post_empty_number_rejected(posting_company, option):
     assert not list((folder / "export").glob("vouchers-*.csv"))
 
 
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_post_export_dir_under_file(posting_company, dry_run):
+    store, config, folder = posting_company
+    blocker = folder / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        json.dumps(str(folder / "export")), json.dumps(str(blocker / "export"))), encoding="utf-8")
+
+    err = io.StringIO()
+    with redirect_stderr(err):
+        status = main(["--config", str(config), "post"] + (["--dry-run"] if dry_run else []))
+
+    assert status == 2
+    assert "key export.export_dir" in err.getvalue()
+    assert f"{blocker} is not a folder" in err.getvalue()
+    assert voucher_statuses(store) == {}
+
+
 def test_post_abandon_stuck_voucher(posting_company):
     store, config, folder = posting_company
 
@@ -346,23 +365,27 @@ def test_post_abandon_stuck_voucher(posting_company):
 
 
 def test_post_failing_connector_no_traceback(posting_company):
-    """An export folder that cannot be made fails the run with a message naming the vouchers, not a traceback."""
+    """A connector that raises while sending fails the run with a message naming the vouchers, not a traceback."""
     store, config, folder = posting_company
-    (folder / "export").write_text("not a folder", encoding="utf-8")
+    voucher = number(store, 1)
+    (folder / "export").mkdir()
+    foreign = folder / "export" / "vouchers-20260101-000000.csv"
+    foreign.write_text(";".join(COLUMNS) + "\r\n" + f"{voucher};2026-01-01;1;6800;;;;;1.00;1.00;0.00;NOK;x;y;0\r\n",
+                       encoding="utf-8-sig")
 
     status, out, err = run(["--config", str(config), "post"])
 
-    voucher = number(store, 1)
     assert status == 1
     assert "Traceback" not in err
-    assert re.search(rf"^CSV failed while vouchers {voucher} were sent: .*export.*: cannot create the export folder: "
-                     r".+\. Whether CSV booked them is unknown, so the next run looks them up by their numbers before "
+    assert re.search(rf"^CSV failed while vouchers {voucher} were sent: .*vouchers-20260101-000000\.csv: "
+                     rf"voucher {voucher} is already there with other lines.*"
+                     r"\. Whether CSV booked them is unknown, so the next run looks them up by their numbers before "
                      r"it sends them again\. If the error repeats, check each voucher in CSV and run allocbot post "
                      r"--abandon NUMBER\.$", out, re.MULTILINE)
     assert "Vouchers still sending: 1\n" in out
     assert voucher_statuses(store) == {voucher: "sending"}
 
-    (folder / "export").unlink()
+    foreign.unlink()
     status, out, _ = run(["--config", str(config), "post"])
 
     assert status == 0
