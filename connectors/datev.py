@@ -203,12 +203,23 @@ class DatevExporter(FileExporter):
                                 "export.datev.account_length to the length of the DATEV account numbers, or change "
                                 "the account", f"line {index} account")
 
+    def note(self, voucher: Voucher) -> str:
+        codes = _unmapped_tax_codes([voucher], self.datev.tax_keys)
+        if not codes:
+            return ""
+        return (f"VAT codes {', '.join(codes)} have no tax key in export.datev.tax_keys, so their bookings "
+                f"carry no BU-Schlüssel")
+
     def _warn_unmapped_tax_codes(self, vouchers: Sequence[Voucher]) -> None:
-        codes = sorted({line.tax_code for voucher in vouchers for line in voucher.lines
-                        if line.tax_code and not line.clearing and line.tax_code not in self.datev.tax_keys})
+        codes = _unmapped_tax_codes(vouchers, self.datev.tax_keys)
         if codes:
             log.warning("datev export: VAT codes %s have no tax key in export.datev.tax_keys, "
                         "so their bookings carry no BU-Schlüssel", ", ".join(codes))
+
+
+def _unmapped_tax_codes(vouchers: Sequence[Voucher], tax_keys: dict[str, str]) -> list[str]:
+    return sorted({line.tax_code for voucher in vouchers for line in voucher.lines
+                   if line.tax_code and not line.clearing and line.tax_code not in tax_keys})
 
 
 def _check_code(voucher: Voucher, field: str, kind: str, column: str, code: str | None) -> None:

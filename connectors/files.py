@@ -133,9 +133,15 @@ class FileExporter(ABC):
                         self.name, len(skipped), self.directory, ", ".join(skipped))
         log.info("%s export finished: %d new vouchers, %d already exported, %d rejected",
                  self.name, len(new), len(skipped), len(rejected))
+        written = {voucher.number for voucher in new}
         return [rejected[voucher.number] if voucher.number in rejected
-                else Posted(voucher.number, f"{exported[voucher.number][0]}#{voucher.number}")
+                else Posted(voucher.number, f"{exported[voucher.number][0]}#{voucher.number}",
+                            note=self.note(voucher) if voucher.number in written else "")
                 for voucher in vouchers]
+
+    def note(self, voucher: Voucher) -> str:
+        """Return what the controllers should know about a written voucher, such as a field left empty."""
+        return ""
 
     def find(self, numbers: Sequence[str]) -> dict[str, str]:
         """Return ``{number: "<file name>#<number>"}`` for the numbers already in this connector's files."""

@@ -62,6 +62,9 @@ COMPANY = DatevSettings(consultant_number=1234567, client_number=54321, fiscal_y
                         batch_label="Kortbilag mars", exported_by="Kari Nordmann", tax_keys={"1": "9", "11": "8"})
 
 
+UNMAPPED_14 = "VAT codes 14 have no tax key in export.datev.tax_keys, so their bookings carry no BU-Schlüssel"
+
+
 def fixed_clock() -> datetime:
     return datetime(2026, 3, 31, 16, 45, 12, 345678, tzinfo=timezone.utc)
 
@@ -161,6 +164,21 @@ def test_booking_rows(tmp_path):
     assert values(extf, "Buchungstext") == ["Brother TN-2420 toner", "Kopipapir A4", "USB-kabel retur"]
     assert values(extf, "KOST1 - Kostenstelle") == ["100", "100", "400"]
     assert values(extf, "KOST2 - Kostenstelle") == ["", "P-1042", ""]
+
+
+def test_unmapped_tax_code_noted(tmp_path):
+    mapped, unmapped = exporter(tmp_path).post([toner_voucher(), refund_voucher()])
+
+    assert mapped.note == ""
+    assert unmapped.note == UNMAPPED_14
+
+
+def test_unmapped_tax_code_not_noted_again(tmp_path):
+    exporter(tmp_path).post([refund_voucher()])
+
+    (again,) = exporter(tmp_path).post([refund_voucher()])
+
+    assert again.note == ""
 
 
 def test_text_fields_quoted_numbers_bare(tmp_path):
@@ -375,7 +393,7 @@ def test_fiscal_years_in_separate_files(tmp_path):
     outcomes = connector.post([july, june])
 
     second_name = "EXTF_Buchungsstapel_20260331-164512-2.csv"
-    assert outcomes == [Posted("AB0000002", f"{second_name}#AB0000002"),
+    assert outcomes == [Posted("AB0000002", f"{second_name}#AB0000002", note=UNMAPPED_14),
                         Posted("AB0000001", f"{FILE_NAME}#AB0000001")]
     first, second = written(tmp_path), written(tmp_path, second_name)
     assert first.header_values()[12:16] == ["20250701", "4", "20260601", "20260630"]
@@ -538,7 +556,7 @@ def test_exported_voucher_skipped(tmp_path):
 
     second_name = "EXTF_Buchungsstapel_20260331-164512-2.csv"
     assert outcomes == [Posted("AB0000001", f"{FILE_NAME}#AB0000001"),
-                        Posted("AB0000002", f"{second_name}#AB0000002")]
+                        Posted("AB0000002", f"{second_name}#AB0000002", note=UNMAPPED_14)]
     assert set(values(written(tmp_path, second_name), "Belegfeld 1")) == {"AB0000002"}
 
 
