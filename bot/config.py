@@ -69,16 +69,17 @@ Clock = Annotated[str, AfterValidator(_clock)]
 
 
 def _month_day(value: str) -> str:
+    """Return the day as MM-DD, accepting "7-1" for "07-01"."""
     # 2023 has no 29 February, so a fiscal year cannot start on a day that only leap years have.
     try:
         month, day = (int(part) for part in value.split("-"))
         date(2023, month, day)
     except ValueError:
         raise PydanticCustomError("month_day", "expected a date MM-DD") from None
-    return value
+    return f"{month:02d}-{day:02d}"
 
 
-MonthDay = Annotated[str, Field(pattern=r"^\d{2}-\d{2}$"), AfterValidator(_month_day)]
+MonthDay = Annotated[str, AfterValidator(_month_day)]
 
 
 class StoreSettings(_Section):

@@ -104,6 +104,8 @@ confidence_treshold = 0.9
      "expected a day of the year as MM-DD"),
     ('[export.datev]\nfiscal_year_start = "04-31"\n', "export.datev.fiscal_year_start", "'04-31'",
      "that every year has"),
+    ('[export.datev]\nfiscal_year_start = "july"\n', "export.datev.fiscal_year_start", "'july'",
+     "expected a day of the year as MM-DD"),
     ('[export]\nconnector = "fiken"\n', "export.connector", "'fiken'", "expected one of 'file', 'csv'"),
     ('[export]\ncurrency = "EUR"\n', "export.currency", "'EUR'", "expected one of 'NOK'"),
     ('[export]\nvat_in_price = "1"\n', "export.vat_in_price", "'1'", "expected a list"),
@@ -283,3 +285,11 @@ def test_sap_vat_accounts_checked_only_for_sap(tmp_path):
 
     assert csv.export.sap.vat_accounts == {"14": "2710"}
     assert sap.export.vat_in_price == ("1", "14")
+
+
+def test_fiscal_year_start_padded(tmp_path):
+    path = write_config(tmp_path, '[export.datev]\nfiscal_year_start = "7-1"\n')
+
+    settings = load_settings(path)
+
+    assert settings.export.datev.fiscal_year_start == "07-01"
