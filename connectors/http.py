@@ -56,7 +56,7 @@ class Retrying:
                 response = self.client.request(method, url, **kwargs)
             except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 # The request never reached the server, so even a POST may be sent again.
-                reason = f"cannot connect: {type(exc).__name__}"
+                reason = f"cannot connect to {_origin(self.client.base_url.join(url))}: {type(exc).__name__}"
                 wait = self._pause(attempt)
             except (httpx.TimeoutException, httpx.TransportError) as exc:
                 reason = f"{type(exc).__name__} after sending {method} {_path(url)}"
@@ -95,6 +95,12 @@ def _retry_after(response: httpx.Response) -> float:
         except ValueError:
             continue
     return 0.0
+
+
+def _origin(url: httpx.URL) -> str:
+    """Return the scheme, host and port of the URL, which name the server without any token."""
+    port = f":{url.port}" if url.port else ""
+    return f"{url.scheme}://{url.host}{port}"
 
 
 def _path(url: str) -> str:

@@ -344,7 +344,7 @@ def test_unreachable_server_reports_nothing_done(standin, connect, pauses):
         connector.post([simple_voucher("AB0000043")])
 
     assert raised.value.done == []
-    assert "cannot connect" in raised.value.reason
+    assert f"cannot connect to {standin.url().removesuffix('/b1s/v1')}" in raised.value.reason
     assert pauses == [0.5, 1.0]
 
 
