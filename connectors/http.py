@@ -1,11 +1,11 @@
-"""HTTP requests to an ERP API with retries that never book a voucher twice.
+"""HTTP requests to an ERP API, retried only where a retry cannot book a voucher twice.
 
 A request that reads or replaces (GET, PUT, DELETE, PATCH) is sent again
-after a timeout, a dropped connection, a 429 or a 5xx answer, with
+after a timeout, a dropped connection, a 429 or a 5xx response, with
 exponential backoff. A POST is sent again only when it never reached the
 server (the connection failed). When a POST times out or gets a 5xx, the
 server may have booked it, so ``request`` raises OutcomeUnknown and the
-connector looks the voucher up before it posts again.
+connector looks the voucher up before it posts again, in a later run.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ RETRY_AFTER_LIMIT = 60.0  # seconds; a longer Retry-After is cut to this
 
 
 class OutcomeUnknown(Exception):
-    """A POST timed out or got a 5xx answer, so the server may or may not have acted on it."""
+    """A POST timed out or got a 5xx response, so the server may or may not have acted on it."""
 
     def __init__(self, reason: str):
         self.reason = reason
