@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from datetime import date
 from pathlib import Path
 
 from bot.config import Settings, load_settings
@@ -85,6 +86,19 @@ def build_parser() -> argparse.ArgumentParser:
     audit = commands.add_parser("audit", parents=[common], help="audit log commands")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
     audit_commands.add_parser("verify", parents=[common], help="check the audit log's hash chain")
+    show = audit_commands.add_parser("show", parents=[common],
+                                     help="print one item's history from the audit log, oldest first")
+    show.add_argument("item", type=int, metavar="ITEM", help="the item's id in the store")
+    export = audit_commands.add_parser("export", parents=[common],
+                                       help="write the audit log to a CSV or JSON file and verify its chain")
+    export.add_argument("--format", dest="file_format", choices=("csv", "json"), required=True,
+                        help="csv: UTF-8 with BOM, ';' and CRLF, for spreadsheets; json: lossless")
+    export.add_argument("--output", type=Path, required=True, metavar="FILE",
+                        help="file to write; an existing file is replaced")
+    export.add_argument("--since", type=_day, default=None, metavar="YYYY-MM-DD",
+                        help="first day to export, in Norwegian time (default: the first event)")
+    export.add_argument("--until", type=_day, default=None, metavar="YYYY-MM-DD",
+                        help="last day to export, inclusive, in Norwegian time (default: the newest event)")
 
     model = commands.add_parser("model", parents=[common], help="saved model version commands")
     model_commands = model.add_subparsers(dest="model_command", required=True, metavar="ACTION")
@@ -109,6 +123,13 @@ def _voucher_number(text: str) -> str:
     if not text.strip():
         raise argparse.ArgumentTypeError("NUMBER is empty; pass a voucher number such as ABK7QM0000001")
     return text.strip()
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid date {text!r}; expected YYYY-MM-DD, such as 2026-12-31") from None
 
 
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
@@ -196,6 +217,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return commands.post(settings, dry_run=args.dry_run, retry_rejected=args.retry_rejected)
     if args.command == "masterdata":
         return commands.masterdata_sync(settings)
+    if args.command == "audit" and args.audit_command == "show":
+        return commands.audit_show(settings, args.item)
+    if args.command == "audit" and args.audit_command == "export":
+        return commands.audit_export(settings, file_format=args.file_format, output=args.output, since=args.since,
+                                     until=args.until)
     if args.command == "audit":
         return commands.audit_verify(settings)
     raise AssertionError(f"unhandled command {args.command}")
