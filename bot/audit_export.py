@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot.store.audit import canonical_json, verify_audit_chain
+from bot.store.audit import canonical_json, hashed_content, verify_audit_chain
 from bot.store.models import AuditEvent, utc_now
 
 log = logging.getLogger(__name__)
@@ -62,18 +62,7 @@ def export_audit_log(session: Session, output: Path, file_format: str, *, since:
 
 def event_record(event: AuditEvent) -> dict[str, Any]:
     """Return the event's exported fields, with ``at`` in the form its hash covers."""
-    return {
-        "id": event.id,
-        "at": event.at.astimezone(timezone.utc).isoformat(timespec="microseconds"),
-        "actor": event.actor,
-        "action": event.action,
-        "subject_type": event.subject_type,
-        "subject_id": event.subject_id,
-        "data": event.data,
-        "model_version": event.model_version,
-        "prev_hash": event.prev_hash,
-        "hash": event.hash,
-    }
+    return {"id": event.id, **hashed_content(event), "prev_hash": event.prev_hash, "hash": event.hash}
 
 
 def neutralise(text: str) -> str:

@@ -101,7 +101,14 @@ def verify_audit_chain(session: Session) -> list[str]:
 
 def event_hash(event: AuditEvent) -> str:
     """Return the hex SHA-256 of the event's ``prev_hash`` and content."""
-    content = {
+    digest = hashlib.sha256(event.prev_hash.encode("ascii"))
+    digest.update(canonical_json(hashed_content(event)).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def hashed_content(event: AuditEvent) -> dict[str, Any]:
+    """Return the fields the event's hash covers, with ``at`` in the exact form that is hashed."""
+    return {
         "at": event.at.astimezone(timezone.utc).isoformat(timespec="microseconds"),
         "actor": event.actor,
         "action": event.action,
@@ -110,9 +117,6 @@ def event_hash(event: AuditEvent) -> str:
         "data": event.data,
         "model_version": event.model_version,
     }
-    digest = hashlib.sha256(event.prev_hash.encode("ascii"))
-    digest.update(canonical_json(content).encode("utf-8"))
-    return digest.hexdigest()
 
 
 def canonical_json(value: Any) -> str:
