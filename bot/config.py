@@ -232,7 +232,7 @@ class ExportSettings(_Section):
     card_account: str = Field("2400", pattern=r"^\d{4,8}$")
     # Every amount allocbot posts is the card charge in NOK, so NOK is the only company currency yet.
     currency: Literal["NOK"] = "NOK"
-    # ERP APIs: attempts per request on timeouts and 5xx answers, and the first pause between them.
+    # ERP APIs: attempts per request on timeouts and 5xx responses, and the first pause between them.
     attempts: int = Field(4, ge=1, le=10)
     backoff_seconds: float = Field(1.0, ge=0, le=60)
     timeout_seconds: float = Field(30, gt=0, le=600)

@@ -67,8 +67,8 @@ class Voucher:
 class Posted:
     """A voucher the ERP booked, with the ERP's own id or file reference for it.
 
-    ``note`` tells the controllers about a part that failed after the
-    booking, such as an attachment the ERP did not take.
+    ``note`` is a message for the controllers about a part that failed
+    after the booking, such as an attachment the ERP did not accept.
     """
 
     number: str
@@ -95,7 +95,7 @@ class ErpUnavailable(Exception):
 
     Whether the voucher being sent was booked is unknown, so its number
     must be looked up with ``find`` before it is sent again. ``done``
-    holds the outcomes of the vouchers sent before it.
+    contains the outcomes of the vouchers sent before it.
     """
 
     def __init__(self, connector: str, reason: str, done: Sequence[Posted | Rejected] = ()):
@@ -119,7 +119,7 @@ class VoucherPoster(Protocol):
         ...
 
     def find(self, numbers: Sequence[str]) -> dict[str, str]:
-        """Return the external id of each of these voucher numbers that the ERP holds already."""
+        """Return the external id of each of these voucher numbers that the ERP has booked already."""
         ...
 
 

@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 
 LOCK_FILE = ".export.lock"
 
-# What identifies a written voucher: one tuple of cell values per line, as they appear in the file.
+# The identity of a written voucher: one tuple of cell values per line, as they appear in the file.
 VoucherKey = tuple[tuple[str | None, ...], ...]
 
 

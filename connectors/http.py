@@ -44,10 +44,10 @@ class Retrying:
         self.sleep = sleep
 
     def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        """Send the request and return the first answer that is not retried (2xx, 3xx or 4xx but 429).
+        """Send the request and return the first response that is not retried (2xx, 3xx or 4xx but 429).
 
         Raises ErpUnavailable when every attempt failed, and OutcomeUnknown
-        for a POST whose fate is unknown (see the module docstring).
+        for a POST whose outcome is unknown (see the module docstring).
         """
         method = method.upper()
         reason = ""
@@ -83,9 +83,9 @@ class Retrying:
 
 
 def _retry_after(response: httpx.Response) -> float:
-    """Return the seconds a 429 or 503 answer asks to wait, 0 when it names none.
+    """Return the seconds a 429 or 503 response requests to wait, 0 when it names none.
 
-    Besides Retry-After, a 429 answer may name the seconds left in the
+    Besides Retry-After, a 429 response may name the seconds left in the
     rate-limit period in X-Rate-Limit-Reset, as Tripletex's API does.
     """
     headers = ["Retry-After", "X-Rate-Limit-Reset"] if response.status_code == 429 else ["Retry-After"]

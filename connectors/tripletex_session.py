@@ -43,7 +43,7 @@ class TripletexApiError(Exception):
 
     ``message`` is Tripletex's own message with its validation messages
     joined, ``field`` the first field it named, ``request_id`` the
-    x-tlx-request-id that Tripletex support asks for, and ``path`` the
+    x-tlx-request-id that Tripletex support requests, and ``path`` the
     request's URL path without the query.
     """
 

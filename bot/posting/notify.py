@@ -5,7 +5,7 @@ no person reads its printed summary. When ``slack.controller_channel`` and
 SLACK_BOT_TOKEN are both set, one short message in the bot's language
 goes to that channel, listing each voucher with the ERP's message and the
 fix. Otherwise nothing is sent, and the printed summary is the only
-report. A failed Slack call is logged and never fails the posting run.
+report. A Slack call that fails with an API, network or response error is logged and does not fail the posting run.
 
 A voucher is reported in the run that rejected it; later runs only print
 it while it waits. A held back voucher is reported on every run until its

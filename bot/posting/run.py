@@ -499,7 +499,7 @@ def _list_waiting_rejections(store: Store, result: PostingResult) -> None:
 
 @dataclass(frozen=True)
 class Abandonment:
-    """What ``abandon`` did with a voucher left sending.
+    """The result of ``abandon`` for a voucher left sending.
 
     ``external_id`` is set when the ERP has the voucher, which is then
     recorded as posted. Otherwise the voucher is rejected, and
