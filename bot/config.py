@@ -82,6 +82,18 @@ def _month_day(value: str) -> str:
 MonthDay = Annotated[str, AfterValidator(_month_day)]
 
 
+def _checked_crontab(value: str) -> str:
+    from bot.jobs import CrontabError, crontab_trigger
+
+    try:
+        crontab_trigger(value)
+    except CrontabError as exc:
+        if not exc.field:
+            raise PydanticCustomError("crontab", "invalid crontab expression") from None
+        raise PydanticCustomError("crontab_field", "invalid crontab field", {"position": exc.field}) from None
+    return value
+
+
 class StoreSettings(_Section):
     url: str = "sqlite:///var/allocbot.db"
 
@@ -157,18 +169,63 @@ class ModelSettings(_Section):
     @field_validator("retrain_cron")
     @classmethod
     def _valid_crontab(cls, value: str) -> str:
-        from bot.jobs import CrontabError, crontab_trigger
-
-        try:
-            crontab_trigger(value)
-        except CrontabError as exc:
-            if not exc.field:
-                raise PydanticCustomError("crontab", "invalid crontab expression") from None
-            raise PydanticCustomError("crontab_field", "invalid crontab field",
-                                      {"position": exc.field}) from None
-        return value
+        return _checked_crontab(value)
     # Model versions kept on disk, the current one included.
     keep_versions: int = Field(10, ge=1)
+
+
+class ServiceSettings(_Section):
+    """The long-running bot (``allocbot run``): replicas, scheduled jobs, health endpoint and logs."""
+
+    # This replica's name in logs, leases and job runs; empty means "<host name>-<process id>".
+    replica: str = Field("", max_length=100)
+    # Address of the health endpoint (/healthz) and the Prometheus metrics (/metrics); port 0 turns both off.
+    health_host: str = "127.0.0.1"
+    health_port: int = Field(9464, ge=0, le=65535)
+    log_format: Literal["text", "json"] = "text"
+    # How long a replica's claim on the mailbox or on a scheduled run holds without renewal;
+    # after it lapses, another replica takes the work over.
+    lease_seconds: int = Field(60, ge=10, le=3600)
+    # Crontab expression of the posting run that posts new approvals and retries failed vouchers.
+    post_cron: str = "*/30 * * * *"
+    # A scheduled run missed by at most this much (a busy or restarted bot) still runs, once.
+    misfire_grace_seconds: int = Field(900, ge=1)
+    # How long SIGTERM waits for the work in progress before the bot exits.
+    shutdown_seconds: int = Field(30, ge=1, le=3600)
+
+    @field_validator("post_cron")
+    @classmethod
+    def _valid_crontab(cls, value: str) -> str:
+        return _checked_crontab(value)
+
+
+class AuditSettings(_Section):
+    # Audit events older than this are deleted; the Norwegian Bookkeeping Act keeps
+    # documentation of postings for five years after the end of the fiscal year.
+    retention_years: int = Field(5, ge=1, le=100)
+
+
+class ReportSettings(_Section):
+    """The monthly report to the controllers."""
+
+    enabled: bool = True
+    # Crontab expression, in Europe/Oslo time, of the report on the month before.
+    cron: str = "0 7 1 * *"
+    # Manual work that one item took before allocbot, and what an hour of it costs (NOK), for "hours saved".
+    minutes_per_item: float = Field(4.0, gt=0, le=600)
+    hourly_cost: Money = Decimal("650")
+    # Addresses that get the report by email; the Slack copy goes to slack.controller_channel.
+    recipients: tuple[Annotated[str, Field(pattern=_EMAIL)], ...] = ()
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_crontab(cls, value: str) -> str:
+        return _checked_crontab(value)
+
+
+class PrivacySettings(_Section):
+    # Flag items whose title names a person (an employee in the master data or a common first name).
+    flag_person_names: bool = True
 
 
 _CODE = r"^[0-9A-Za-z._-]{1,20}$"
@@ -434,6 +491,10 @@ class Settings(_Section):
     model: ModelSettings = ModelSettings()
     export: ExportSettings = ExportSettings()
     slack: SlackSettings = SlackSettings()
+    service: ServiceSettings = ServiceSettings()
+    audit: AuditSettings = AuditSettings()
+    report: ReportSettings = ReportSettings()
+    privacy: PrivacySettings = PrivacySettings()
     rules: tuple[RuleSettings, ...] = ()
     # Statement exports that no built-in layout reads; tried before the built-in layouts.
     statement_layouts: tuple[StatementLayoutSettings, ...] = ()

@@ -288,6 +288,8 @@ class AmazonItem(StoreModel, table=True):
     # The item tells something about a person (a private purchase), so exports and
     # retention must treat it as personal data.
     personal_data: bool = False
+    # The title names a person (an employee or a first name), such as a gift for a colleague.
+    names_person: bool = False
 
     order: AmazonOrder = Relationship(back_populates="items")
 
@@ -579,6 +581,68 @@ class AuditEvent(StoreModel, table=True):
     model_version: str | None = None
     prev_hash: str = Field(unique=True)
     hash: str = Field(unique=True)
+
+
+
+class AuditAnchor(StoreModel, table=True):
+    """Where the audit chain starts after events older than the retention period were deleted.
+
+    ``through_id`` and ``through_hash`` are the id and hash of the newest
+    deleted event, so the oldest kept event's ``prev_hash`` must equal
+    ``through_hash``. The newest anchor is the one that counts.
+    """
+
+    __tablename__ = "audit_anchor"
+
+    id: int | None = Field(default=None, primary_key=True)
+    through_id: int
+    through_hash: str
+    events_deleted: int
+    created_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+
+
+# --- the long-running bot --------------------------------------------------------
+
+
+JOB_RUN_STATUSES = ("running", "done", "failed")
+
+
+class JobRun(StoreModel, table=True):
+    """One run of a scheduled job, claimed by one replica so that each schedule runs once.
+
+    ``due_at`` is the fire time the schedule gave, so replicas that fire the
+    same schedule insert the same key and only one insert succeeds. A
+    "running" row whose ``lease_until`` has passed belongs to a replica that
+    died, and another replica may take it over.
+    """
+
+    __tablename__ = "job_run"
+    __table_args__ = (UniqueConstraint("job", "due_at"), _one_of("status", JOB_RUN_STATUSES))
+
+    id: int | None = Field(default=None, primary_key=True)
+    job: str
+    due_at: dt.datetime = Field(sa_type=UtcDateTime)
+    replica: str
+    status: str = "running"
+    started_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    lease_until: dt.datetime = Field(sa_type=UtcDateTime)
+    finished_at: dt.datetime | None = Field(default=None, sa_type=UtcDateTime)
+    error: str = ""
+
+
+class Lease(StoreModel, table=True):
+    """A named piece of work that one replica at a time does, such as polling the mailbox.
+
+    The holder renews ``expires_at`` while it works; once it has passed,
+    any replica may take the lease.
+    """
+
+    __tablename__ = "lease"
+
+    name: str = Field(primary_key=True)
+    holder: str
+    acquired_at: dt.datetime = Field(default_factory=utc_now, sa_type=UtcDateTime)
+    expires_at: dt.datetime = Field(sa_type=UtcDateTime)
 
 
 # --- training data -------------------------------------------------------------
