@@ -11,7 +11,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session
@@ -22,6 +22,8 @@ from bot.i18n import N_
 log = logging.getLogger(__name__)
 
 ALEMBIC_INI = Path(__file__).with_name("alembic.ini")
+# Key of the PostgreSQL advisory lock held while migrating; "allocmig" in ASCII, distinct from the other locks.
+_MIGRATION_LOCK_KEY = 0x616C6C6F636D6967
 
 
 class InvalidStoreUrl(ValueError):
@@ -78,6 +80,8 @@ class Store:
                     _upgrade_sqlite(connection, config)
                 else:
                     with connection.begin():
+                        # Replicas that start together on a new database would otherwise all create the tables.
+                        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
                         config.attributes["connection"] = connection
                         command.upgrade(config, "head")
         except OperationalError as exc:
