@@ -3,7 +3,9 @@
 Each exported event carries the fields its hash covers, with ``at`` in
 the same UTC ISO 8601 form that ``bot.store.audit.event_hash`` hashes, so
 the chain can be recomputed from the file alone. The CSV layout is for
-spreadsheets (UTF-8 with BOM, ``;``, CRLF). The JSON layout is lossless.
+spreadsheets (UTF-8 with BOM, ``;``, CRLF). The JSON layout is lossless
+and names the newest retention anchor, whose ``through_hash`` the oldest
+event links to once old events were deleted.
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from bot.store.audit import canonical_json, hashed_content, verify_audit_chain
-from bot.store.models import AuditEvent, utc_now
+from bot.store.audit import ChainProblem, canonical_json, hashed_content, newest_anchor, verify_audit_chain
+from bot.store.models import AuditAnchor, AuditEvent, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +40,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 @dataclass(frozen=True)
 class ExportResult:
     count: int
-    # verify_audit_chain's messages for the whole log, not only the exported range; empty when intact.
-    problems: list[str]
+    # verify_audit_chain's problems for the whole log, not only the exported range; empty when intact.
+    problems: list[ChainProblem]
 
 
 def export_audit_log(session: Session, output: Path, file_format: str, *, since: date | None = None,
@@ -51,8 +53,10 @@ def export_audit_log(session: Session, output: Path, file_format: str, *, since:
     still gets its file written, because the auditor needs it most then.
     """
     events = [event_record(event) for event in session.exec(_selection(since, until))]
+    anchor = newest_anchor(session)
     writer = _WRITERS[file_format]
-    _write_atomically(output, lambda handle: writer(events, handle), newline="" if file_format == "csv" else None,
+    _write_atomically(output, lambda handle: writer(events, anchor, handle),
+                      newline="" if file_format == "csv" else None,
                       encoding="utf-8-sig" if file_format == "csv" else "utf-8")
     log.info("audit export: %d events written to %s as %s", len(events), output, file_format)
 
@@ -83,7 +87,7 @@ def _local_midnight(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=LOCAL_TIMEZONE).astimezone(timezone.utc)
 
 
-def _write_csv(events: list[dict[str, Any]], handle: TextIO) -> None:
+def _write_csv(events: list[dict[str, Any]], _anchor: AuditAnchor | None, handle: TextIO) -> None:
     writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
     writer.writerow(COLUMNS)
     for event in events:
@@ -92,18 +96,22 @@ def _write_csv(events: list[dict[str, Any]], handle: TextIO) -> None:
                          for value in (cells[column] for column in COLUMNS)])
 
 
-def _write_json(events: list[dict[str, Any]], handle: TextIO) -> None:
+def _write_json(events: list[dict[str, Any]], anchor: AuditAnchor | None, handle: TextIO) -> None:
     document = {
         "format": "allocbot-audit",
         "version": 1,
         "exported_at": utc_now().isoformat(timespec="seconds"),
+        "anchor": None if anchor is None else {"id": anchor.id, "through_id": anchor.through_id,
+                                               "through_hash": anchor.through_hash,
+                                               "events_deleted": anchor.events_deleted},
         "events": events,
     }
     json.dump(document, handle, ensure_ascii=False, indent=2)
     handle.write("\n")
 
 
-_WRITERS: dict[str, Callable[[list[dict[str, Any]], TextIO], None]] = {"csv": _write_csv, "json": _write_json}
+_WRITERS: dict[str, Callable[[list[dict[str, Any]], AuditAnchor | None, TextIO], None]] = {
+    "csv": _write_csv, "json": _write_json}
 
 
 def _write_atomically(output: Path, write: Callable[[TextIO], None], *, encoding: str, newline: str | None) -> None:

@@ -1,10 +1,11 @@
 """One item's history from the audit log, for ``allocbot audit show ITEM``.
 
 An event concerns an item when its subject is the item, the item's
-allocation, one of its questions, or a voucher that contains its
-allocation. Today's writers audit nearly everything under the item itself
-(see ``bot.store.postings`` and ``bot.decisions``). The other subjects are
-matched so that events written under them later still show up.
+allocation, one of its questions, a voucher that contains its
+allocation, its card line or the document it was read from. The steps
+of the item itself (read, linked, suggested, asked, sent, answered,
+approved, posted) are audited under the item; the card line's events
+say how reconciliation matched it, and the document's who sent it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from sqlmodel import Session, col, select
 
 from bot.errors import UsageError
 from bot.i18n import N_, Translator
+from bot.matching.reasons import describe as describe_reason
+from bot.records import Reason
 from bot.store.audit import canonical_json
 from bot.store.models import AllocationRow, AmazonItem, AuditEvent, Posting, Question
 
@@ -70,8 +73,11 @@ def _subjects(session: Session, item_id: int) -> dict[str, list[str]]:
     voucher_ids = session.exec(
         select(Posting.voucher_id).where(col(Posting.allocation_id).in_(allocation_ids)).distinct()
     ).all() if allocation_ids else []
+    item = session.get(AmazonItem, item_id)
     return {
         "item": [str(item_id)],
+        "document": [str(item.document_id)],
+        "card_transaction": [str(item.card_transaction_id)] if item.card_transaction_id is not None else [],
         "allocation": [str(allocation_id) for allocation_id in allocation_ids],
         "question": [str(question_id) for question_id in question_ids],
         "voucher": [str(voucher_id) for voucher_id in voucher_ids],
@@ -109,6 +115,9 @@ def describe_event(event: AuditEvent, translator: Translator) -> str:
         return f"{event.action} {canonical_json(event.data)}"
 
     text = describe(event.data, translator)
+    if event.data.get("top_suggestion") is not None:
+        text += " " + (translator("(the top suggestion)") if event.data["top_suggestion"]
+                       else translator("(not the top suggestion)"))
     if event.model_version:
         text += " " + translator("(model {version})", version=event.model_version)
     return text
@@ -125,11 +134,62 @@ def _top_suggestion(data: dict[str, Any], translator: Translator) -> str:
     return suggestions[0]["allocation"] if suggestions else translator("no suggestion")
 
 
-def _money(data: dict[str, Any], key: str, translator: Translator) -> str:
-    return translator.money(Decimal(data[key])) if data.get(key) is not None else "?"
+def _money(data: dict[str, Any], key: str, translator: Translator, currency: str = "NOK") -> str:
+    return translator.money(Decimal(data[key]), currency) if data.get(key) is not None else "?"
+
+
+def _suggested(data: dict[str, Any], translator: Translator) -> str:
+    """Format the ranked suggestions with their confidence, then the reasons of the top one."""
+    suggestions = data.get("suggestions") or []
+    if not suggestions:
+        return translator("No suggestion")
+    ranked = ", ".join(f"{suggestion['allocation']} ({translator.percent(suggestion['confidence'])})"
+                       for suggestion in suggestions)
+    reasons = "; ".join(translator(reason["template"], **reason["params"])
+                        for reason in suggestions[0].get("reasons", []))
+    if not reasons:
+        return translator("Suggested {suggestions}", suggestions=ranked)
+    return translator("Suggested {suggestions}, because {reasons}", suggestions=ranked, reasons=reasons)
+
+
+def _matched(data: dict[str, Any], translator: Translator) -> str:
+    return describe_reason(Reason(data["reason"], data.get("params", {})), translator)
+
+
+def _sent(data: dict[str, Any], translator: Translator) -> str:
+    person = data.get("asked") or translator("the controllers")
+    if data.get("kind") == "approval":
+        return translator("Approval request {question} sent to {person} in Slack", question=data.get("question"),
+                          person=person)
+    return translator("Question {question} sent to {person} in Slack", question=data.get("question"), person=person)
 
 
 _DESCRIPTIONS: dict[str, Callable[[dict[str, Any], Translator], str]] = {
+    "document_received": lambda data, translator: translator(
+        "Received file {file}: {count} new rows", file=data.get("file"), count=data.get("new")),
+    "item_parsed": lambda data, translator: translator(
+        "Read from {file} (document {document}), line {line}: {amount}", file=data.get("file"),
+        document=data.get("document"), line=data.get("line"),
+        amount=_money(data, "amount", translator, data.get("currency", "NOK"))),
+    "charge_matched": lambda data, translator: translator(
+        "Card line matched to items {items}: {reason}", items=", ".join(map(str, data.get("items", []))),
+        reason=_matched(data, translator)),
+    "charge_linked": lambda data, translator: translator(
+        "Linked to card line {card_transaction}: {amount}", card_transaction=data.get("card_transaction"),
+        amount=_money(data, "amount_nok", translator)),
+    "refund_matched": lambda data, translator: translator(
+        "Card credit matched as refund items {items}: {reason}",
+        items=", ".join(str(refund["item"]) for refund in data.get("refund_items", [])),
+        reason=_matched(data, translator)),
+    "refund_item_created": lambda data, translator: translator(
+        "Created as a refund of item {refund_of} from card line {card_transaction}: {amount}",
+        refund_of=data.get("refund_of"), card_transaction=data.get("card_transaction"),
+        amount=_money(data, "amount_nok", translator)),
+    "suggested": _suggested,
+    "question_sent": _sent,
+    "question_escalated": lambda data, translator: translator(
+        "Question {question} escalated to {person} in Slack", question=data.get("question"),
+        person=data.get("escalated_to")),
     "card_item_created": lambda data, translator: translator(
         "Created from card line {card_transaction}, {amount}",
         card_transaction=data.get("card_transaction"), amount=_money(data, "amount_nok", translator)),

@@ -8,7 +8,6 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence, TextIO
 
@@ -36,7 +35,6 @@ from bot.posting.run import PostingResult, abandon, error_text, run_posting, tra
 from bot.store.codes import replace_erp_codes
 from bot.store.database import InvalidStoreUrl, Store
 from bot.store.masterdata_sync import sync_master_data
-from bot.store.repository import verify_audit_chain
 from connectors import build_poster
 from connectors.files import FileExporter, exported_files
 
@@ -324,55 +322,6 @@ def masterdata_sync(settings: Settings) -> int:
     with store.session() as session:
         replace_erp_codes(session, poster.name, entries)
     print_code_lists(poster.name, entries, compare_codes(master, entries), translator, sys.stdout)
-    return 0
-
-
-def audit_verify(settings: Settings) -> int:
-    translator = Translator(settings.language)
-    store = open_store(settings)
-    with store.session() as session:
-        problems = verify_audit_chain(session)
-    for problem in problems:
-        print(problem)
-    print(translator("Audit log intact.") if not problems else translator("Audit log damaged."))
-    return 1 if problems else 0
-
-
-def audit_show(settings: Settings, item_id: int) -> int:
-    """Print one item's audit history in the configured language; an unknown item id is a UsageError."""
-    from bot.audit_history import load_item_history, render_item_history
-
-    translator = Translator(settings.language)
-    store = open_store(settings)
-    with store.session() as session:
-        history = load_item_history(session, item_id)
-        lines = render_item_history(history, translator)
-    print("\n".join(lines))
-    return 0
-
-
-def audit_export(settings: Settings, *, file_format: str, output: Path, since: date | None,
-                 until: date | None) -> int:
-    """Write the audit log to ``output`` and print the count; a broken chain still writes it but returns 1."""
-    from bot.audit_export import export_audit_log
-
-    translator = Translator(settings.language)
-    if since is not None and until is not None and since > until:
-        raise UsageError("--since", N_("{since} is after --until {until}"), fix=N_("swap the two dates"),
-                         since=since.isoformat(), until=until.isoformat())
-    if not output.parent.is_dir():
-        raise UsageError(output.resolve(), N_("folder {folder} not found"), fix=N_("check the path"),
-                         folder=str(output.parent.resolve()))
-
-    store = open_store(settings)
-    with store.session() as session:
-        result = export_audit_log(session, output, file_format, since=since, until=until)
-    print(translator("Wrote {count} audit events to {path}.", count=result.count, path=str(output)))
-    if result.problems:
-        print("allocbot: " + translator("Audit log damaged; the first problem: {problem}", problem=result.problems[0]),
-              file=sys.stderr)
-        return 1
-    print(translator("Audit log intact."))
     return 0
 
 

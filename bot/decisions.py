@@ -117,20 +117,20 @@ class Decisions:
                            from_states=_UNDECIDED)
                     close_questions(session, item_id, person, kind="question")
                     new = add_question(session, item_id, kind="approval", asked_email=approver, note=reason)
-                    self._audit(session, person, "answer_needs_approval", item_id, lines,
+                    self._audit(session, person, "answer_needs_approval", question_id, item_id, lines,
                                 approver=approver, reason=reason)
                     result = Result(item_id, "pending_approval", person, approver=approver, new_question_id=new.id)
                 else:
                     decide(session, item_id, lines, decided_by=person, source="human", from_states=_UNDECIDED)
                     close_questions(session, item_id, person)
                     queries.add_example(session, item_id, _main_line(lines), source="human")
-                    self._audit(session, person, "question_answered", item_id, lines)
+                    self._audit(session, person, "question_answered", question_id, item_id, lines)
                     result = Result(item_id, "decided", person)
 
             # After the commit, because a retrain writes to the store in sessions of its own.
             if result.status == "decided":
                 self.pipeline.learn_answer(item_id, item, _main_line(lines))
-        log.info("question %s answered by %s: item %s %s", question_id, person, result.item_id, result.status)
+        log.info("question %s answered: item %s %s", question_id, result.item_id, result.status)
         return result
 
     def mark_private(self, question_id: int, person: str) -> Result:
@@ -156,9 +156,9 @@ class Decisions:
             row.private_purchase = True
             row.personal_data = True
             close_questions(session, question.item_id, person)
-            self._audit(session, person, "marked_private", question.item_id, [(allocation, amount_nok)],
-                        personal_data=True)
-        log.info("question %s: item %s marked as private purchase by %s", question_id, question.item_id, person)
+            self._audit(session, person, "marked_private", question_id, question.item_id,
+                        [(allocation, amount_nok)], personal_data=True)
+        log.info("question %s: item %s marked as private purchase", question_id, question.item_id)
         return Result(question.item_id, "private", person)
 
     # -- approvals ----------------------------------------------------------------
@@ -192,9 +192,9 @@ class Decisions:
                        from_states=("awaiting_approval",))
                 close_questions(session, question.item_id, approver)
                 queries.add_example(session, question.item_id, _main_line(lines), source="human")
-                self._audit(session, approver, action, question.item_id, lines)
+                self._audit(session, approver, action, question_id, question.item_id, lines)
             self.pipeline.learn_answer(question.item_id, item, _main_line(lines))
-        log.info("question %s: item %s %s by %s", question_id, question.item_id, action.replace("_", " "), approver)
+        log.info("question %s: item %s %s", question_id, question.item_id, action.replace("_", " "))
         return Result(question.item_id, "approved", approver)
 
     def reject(self, question_id: int, approver: str, reason: str) -> Result:
@@ -211,8 +211,9 @@ class Decisions:
             close_questions(session, question.item_id, approver)
             new = add_question(session, question.item_id, kind="question", asked_email=CONTROLLERS, note=reason)
             audit(session, actor=approver, action="rejected", subject_type="item", subject_id=str(question.item_id),
-                  model_version=self.pipeline.classifier.version, data={"reason": reason})
-        log.info("question %s: item %s rejected by %s", question_id, question.item_id, approver)
+                  model_version=self.pipeline.classifier.version,
+                  data={"question": question_id, "reason": reason, "asked_next": new.id})
+        log.info("question %s: item %s rejected", question_id, question.item_id)
         return Result(question.item_id, "rejected", approver, new_question_id=new.id)
 
     # -- reading ------------------------------------------------------------------
@@ -273,10 +274,21 @@ class Decisions:
         if (item.account_user_email or "").lower() == person.lower():
             raise OwnPurchase(question_id, person)
 
-    def _audit(self, session: Session, person: str, action: str, item_id: int, lines: Lines, **data) -> None:
+    def _audit(self, session: Session, person: str, action: str, question_id: int, item_id: int, lines: Lines,
+               **data) -> None:
+        """Audit a decision by ``person``, with whether it is the top suggestion the person was shown."""
+        top = session.exec(select(SuggestionRow).where(SuggestionRow.item_id == item_id)
+                           .order_by(col(SuggestionRow.rank))).first()
+        top_label = None
+        if top is not None:
+            top_allocation = Allocation(top.cost_center, top.project, top.account, top.tax_code)
+            top_label = self.pipeline.master.with_default_tax_code(top_allocation).label()
+        labels = [allocation.label() for allocation, _ in lines]
+
         audit(session, actor=person, action=action, subject_type="item", subject_id=str(item_id),
               model_version=self.pipeline.classifier.version,
-              data={"lines": [{"allocation": allocation.label(), "amount_nok": str(amount)}
+              data={"question": question_id, "top_suggestion": labels == [top_label],
+                    "lines": [{"allocation": allocation.label(), "amount_nok": str(amount)}
                               for allocation, amount in lines], **data})
 
 

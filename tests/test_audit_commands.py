@@ -71,12 +71,13 @@ def test_show_lists_item_events_in_nb(store, tmp_path):
     assert lines[1] == "Beløp: 1\xa0234,50 kr"
     assert lines[2] == "Status: bokført i ERP"
     events = lines[4:]
-    assert len(events) == 4
-    assert "allocbot  Spurte ola.hansen@example.no; foreslo 400/-/6551/14 (modell model-7)" in events[0]
-    assert "ola.hansen@example.no  Besvart: 400/-/6551/14 1" in events[1]
-    assert events[2].endswith('allocation_reviewed {"note":"checked"}')
-    assert "Bokført som bilag AB" in events[3]
-    assert "via recording, ERP-id ERP-1" in events[3]
+    assert len(events) == 5
+    assert events[0].endswith("allocbot  Koblet til kortlinje 1: 1\xa0234,50 kr")
+    assert "allocbot  Spurte ola.hansen@example.no; foreslo 400/-/6551/14 (modell model-7)" in events[1]
+    assert "ola.hansen@example.no  Besvart: 400/-/6551/14 1" in events[2]
+    assert events[3].endswith('allocation_reviewed {"note":"checked"}')
+    assert "Bokført som bilag AB" in events[4]
+    assert "via recording, ERP-id ERP-1" in events[4]
     assert "same order twice" not in out
 
 
@@ -215,7 +216,8 @@ def test_export_changed_event_exits_1(store, tmp_path):
 
     assert status == 1
     assert output.is_file()
-    assert f"audit event {changed.id}: hash does not match" in err
+    assert err.startswith(f"Audit log damaged at event {changed.id} (")
+    assert err.rstrip().endswith("its content does not match its hash, so it was changed after it was written.")
     assert "Audit log intact." not in out
 
 

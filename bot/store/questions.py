@@ -14,6 +14,8 @@ from datetime import datetime
 from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
 
+from bot.records import BOT_ACTOR
+from bot.store.audit import audit_each
 from bot.store.models import Question, SlackRequest, SlackUser, utc_now
 from bot.store.upsert import dialect_insert
 
@@ -44,25 +46,37 @@ def claim_delivery(session: Session, question_ids: Sequence[int], key: str) -> N
 
 
 def record_delivery(session: Session, question_ids: Sequence[int], channel: str, ts: str) -> None:
-    """Store the message that now shows these questions."""
+    """Store the message that now shows these questions, and audit each as question_sent."""
     session.exec(
         update(Question)
         .where(col(Question.id).in_(question_ids))
         .values(slack_channel=channel, slack_ts=ts, sent_at=utc_now())
     )
+    _audit_messages(session, question_ids, "question_sent", slack_channel=channel, slack_ts=ts)
     log.info("questions %s sent in Slack message %s/%s", ",".join(map(str, question_ids)), channel, ts)
 
 
 def record_escalation(session: Session, question_ids: Sequence[int], escalated_to: str,
                       channel: str, ts: str) -> None:
-    """Store the message that shows escalated questions to ``escalated_to``."""
+    """Store the message that shows escalated questions to ``escalated_to``, and audit each as question_escalated."""
     session.exec(
         update(Question)
         .where(col(Question.id).in_(question_ids))
         .values(escalated_at=utc_now(), escalated_to=escalated_to, escalation_channel=channel, escalation_ts=ts)
     )
+    _audit_messages(session, question_ids, "question_escalated", slack_channel=channel, slack_ts=ts,
+                    escalated_to=escalated_to)
     log.info("questions %s escalated to %s in Slack message %s/%s",
              ",".join(map(str, question_ids)), escalated_to, channel, ts)
+
+
+def _audit_messages(session: Session, question_ids: Sequence[int], action: str, **data: str) -> None:
+    """Audit, under each question's item, the Slack message that now shows the question."""
+    questions = session.exec(select(Question).where(col(Question.id).in_(question_ids)).order_by(col(Question.id)))
+    audit_each(session, actor=BOT_ACTOR, action=action, subject_type="item",
+               entries=[(question.item_id, {"question": question.id, "kind": question.kind,
+                                            "asked": question.asked_email, "via": "slack", **data})
+                        for question in questions])
 
 
 def mark_reminded(session: Session, question_ids: Sequence[int]) -> None:

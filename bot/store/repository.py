@@ -20,8 +20,9 @@ from typing import TypeVar
 from sqlalchemy import bindparam, case, delete, update
 from sqlmodel import Session, col, select
 
-from bot.records import Allocation, CardCharge, ReportItem, Statement, Suggestion, occurrence_keys
+from bot.records import BOT_ACTOR, Allocation, CardCharge, ReportItem, Statement, Suggestion, occurrence_keys
 from bot.store.audit import audit, verify_audit_chain
+from bot.store.audit_data import suggestions_data
 from bot.store.models import (
     ALLOCATION_SOURCES,
     ALLOCATION_STATUSES,
@@ -159,7 +160,7 @@ def add_document(
         existing_id = session.exec(select(Document.id).where(Document.sha256 == sha256)).one()
         raise DuplicateDocument(existing_id, sha256)
 
-    log.info("Stored document %s: %s %s from %s", document.id, kind, filename, sender or "unknown sender")
+    log.info("Stored document %s: %s %s", document.id, kind, filename)
     return document
 
 
@@ -246,7 +247,7 @@ def add_card_charges(
 
 
 def link_item_to_charge(session: Session, item_id: int, transaction_id: int | None, amount_nok: Decimal) -> None:
-    """Record the card charge behind an item and the item's share of it in NOK.
+    """Record the card charge behind an item and the item's share of it in NOK, and audit it as charge_linked.
 
     ``transaction_id`` is None when the NOK amount is known without a card
     charge. Only a new item without a charge can be linked: AlreadyDecided
@@ -263,6 +264,8 @@ def link_item_to_charge(session: Session, item_id: int, transaction_id: int | No
     )
     if result.rowcount == 0:
         raise _missing_or_decided(session, item_id)
+    audit(session, actor=BOT_ACTOR, action="charge_linked", subject_type="item", subject_id=str(item_id),
+          data={"card_transaction": transaction_id, "amount_nok": amount_nok})
     log.debug("Amazon item %s: linked to card transaction %s, %s NOK", item_id, transaction_id, amount_nok)
 
 
@@ -362,6 +365,8 @@ def add_refund_item(session: Session, original_id: int, transaction_id: int, amo
     stored = _insert_unless_taken(session, item, "item_key")
     if stored is None:
         raise AlreadyLinked(transaction_id)
+    audit(session, actor=BOT_ACTOR, action="refund_item_created", subject_type="item", subject_id=str(stored.id),
+          data={"refund_of": original_id, "card_transaction": transaction_id, "amount_nok": amount_nok})
     log.info("Card transaction %s: refund item %s pays back %s NOK of item %s", transaction_id, stored.id,
              -amount_nok, original_id)
     return stored
@@ -387,7 +392,7 @@ def mark_duplicate(session: Session, item_id: int) -> None:
 
 
 def save_suggestions(session: Session, item_id: int, suggestions: Sequence[Suggestion], model_version: str) -> None:
-    """Replace the item's suggestions with ``suggestions``, ranked in the given order.
+    """Replace the item's suggestions with ``suggestions``, ranked in the given order, and audit them.
 
     A new item becomes suggested, and an item in a later open state keeps
     its state. Raises AlreadyDecided for a decided item, so the suggestions that
@@ -420,6 +425,8 @@ def save_suggestions(session: Session, item_id: int, suggestions: Sequence[Sugge
             )
         )
     session.flush()
+    audit(session, actor=BOT_ACTOR, action="suggested", subject_type="item", subject_id=str(item_id),
+          model_version=model_version, data={"suggestions": suggestions_data(suggestions)})
     log.debug("Amazon item %s: saved %d suggestions of model %s", item_id, len(suggestions), model_version)
 
 
@@ -536,7 +543,7 @@ def reject(session: Session, item_id: int, *, rejected_by: str) -> None:
         allocation.decided_by = rejected_by
         allocation.decided_at = utc_now()
         session.flush()
-    log.info("Amazon item %s: rejected by %s", item_id, rejected_by)
+    log.info("Amazon item %s: rejected", item_id)
 
 
 def set_item_state(session: Session, item_id: int, state: str) -> None:
@@ -573,7 +580,7 @@ def add_question(session: Session, item_id: int, *, kind: str, asked_email: str,
     session.add(question)
     session.flush()
 
-    log.info("Amazon item %s: %s %s to %s", item_id, kind, question.id, question.asked_email)
+    log.info("Amazon item %s: %s %s opened", item_id, kind, question.id)
     return question
 
 
