@@ -31,6 +31,8 @@ from bot.mail.senders import sender_allowed
 from bot.masterdata import MasterData
 from bot.policy import Decision, route
 from bot.ports import Asker, QuestionRequest, VoucherPoster
+from bot.privacy.flags import flag_items
+from bot.privacy.redact import mask_names_in_logs
 from bot.posting.run import PostingResult, run_posting
 from bot.linking import Work, reconcile_open_work
 from bot.reconcile import Reconciliation
@@ -38,6 +40,8 @@ from bot.nlp.versions import ModelVersions
 from bot.rates import approximate_nok
 from bot.records import BOT_ACTOR, Allocation, Reason, ReportItem, Statement, Suggestion
 from bot.store import queries
+from bot.store.audit import audit_each
+from bot.store.audit_data import parsed_data
 from bot.store.database import Store
 from bot.store.repository import (
     DuplicateDocument,
@@ -143,6 +147,8 @@ class Pipeline:
         self.versions = ModelVersions(settings.model.dir, keep=settings.model.keep_versions)
         self.statement_layouts = configured_statement_layouts(settings)
         self._answers_since_training = 0
+        # Every command and the service build a pipeline once the master data is read.
+        mask_names_in_logs(employee.name for employee in master.employees.values())
 
     # -- learning -----------------------------------------------------------
 
@@ -159,6 +165,7 @@ class Pipeline:
                     continue
                 rows, duplicates = add_report_items(session, document, items)
                 known += duplicates
+                flag_items(session, rows, self.master, enabled=self.settings.privacy.flag_person_names)
                 # Rows come back without their input records; the line number is unique within one file.
                 labels = {item.line: self.master.with_default_tax_code(item.labels) for item in items}
                 for row in rows:
@@ -302,6 +309,9 @@ class Pipeline:
                 else:
                     rows, duplicates = add_report_items(
                         session, document, content, progress=lambda done, total: self.progress("store", done, total))
+                    flag_items(session, rows, self.master, enabled=self.settings.privacy.flag_person_names)
+                    audit_each(session, actor=BOT_ACTOR, action="item_parsed", subject_type="item",
+                               entries=[(row.id, parsed_data(document, row)) for row in rows])
                     report.new_items += len(rows)
                     report.duplicate_items += duplicates
                 audit(session, actor=sender or BOT_ACTOR, action="document_received", subject_type="document",

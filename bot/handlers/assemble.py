@@ -87,6 +87,7 @@ class CardAssembler:
             delivery_place=self._place(item.shipping_address), why=self._why(session, question, allocation),
             choices=choices, proposal=proposal,
             outcome=self._outcome(session, question, item, allocation, amount_nok),
+            personal_data=item.personal_data or item.names_person,
         )
 
     def catalog(self, day: datetime | None = None) -> OptionCatalog:

@@ -70,7 +70,8 @@ class ItemCard:
     from the store. ``proposal`` is what an approver approves: the pending
     decision, or the model's top suggestion when nobody answered before.
     ``why`` says why this person is asked (translated). ``outcome`` is None
-    while the question is open.
+    while the question is open. ``personal_data`` marks a private purchase
+    or a title that names a person.
     """
 
     question_id: int
@@ -89,6 +90,7 @@ class ItemCard:
     choices: tuple[Choice, ...] = ()
     proposal: tuple[Target, ...] = ()
     outcome: Outcome | None = None
+    personal_data: bool = False
 
 
 @dataclass(frozen=True)

@@ -364,6 +364,8 @@ def _item_text(card: ItemCard, recipient_name: str, translator: Translator, layo
 
     if card.kind == "approval" or card.requester_name != recipient_name:
         lines.append(translator("Ordered by {name}", name=fit_mrkdwn(card.requester_name, NAME_WIDTH)))
+    if card.personal_data:
+        lines.append(translator("🔒 Personal data: a private purchase or a person's name in the title"))
     if card.why:
         lines.append(f"_{fit_mrkdwn(card.why, layout.why_width)}_")
     return "\n".join(lines)

@@ -39,7 +39,7 @@ class Directory:
         except SlackApiError as exc:
             if exc.response.get("error") != "users_not_found":
                 raise
-            log.info("no Slack user has the email %s", email)
+            log.info("no Slack user has the email of a person asked")
             user_id, name = None, ""
         else:
             user = response["user"]

@@ -1,0 +1,99 @@
+"""A logging filter that keeps email addresses and person names out of log output.
+
+Installed on the log handlers, it rewrites each record before it is
+formatted: every email address becomes ``<email:1a2b3c4d>`` and every known
+person name ``<name:1a2b3c4d>``, where the hex digits are the start of the
+SHA-256 of the lower-cased address or name. The same address always gives
+the same pseudonym, so one person's lines can still be followed through a
+log, but the address cannot be read back from it. With debug logging the
+filter is constructed disabled and passes records through unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Iterable
+
+# Addresses as mail headers and the master data write them: no quoted local parts or IP literals.
+EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+
+
+def pseudonym(kind: str, value: str) -> str:
+    """Return the stable placeholder that replaces ``value``, such as ``<email:1a2b3c4d>``."""
+    digest = hashlib.sha256(value.strip().casefold().encode("utf-8")).hexdigest()
+    return f"<{kind}:{digest[:8]}>"
+
+
+class RedactingFilter(logging.Filter):
+    """Replace email addresses and known person names in log records with pseudonyms when enabled.
+
+    The filter masks the message, its arguments and the text of a logged
+    exception. It formats the message with its arguments first, because an
+    address can be split across them, and then clears the arguments. Names
+    are the full names given to ``set_names``, typically the employees of
+    the master data, matched as whole words ignoring case. The filter
+    always returns True: it changes records and never drops them.
+
+    NOTE: attributes passed with ``extra=`` are not masked; log ids there.
+    """
+
+    def __init__(self, enabled: bool, names: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.enabled = enabled
+        self._names: re.Pattern[str] | None = None
+        self.set_names(names)
+
+    def set_names(self, names: Iterable[str]) -> None:
+        """Replace the person names to mask, such as the employees' names after the master data is read."""
+        # Longest first, so "Anne Marie Berg" is masked whole before "Anne Marie".
+        cleaned = sorted({name.strip() for name in names if len(name.strip()) > 1}, key=len, reverse=True)
+        if not cleaned:
+            self._names = None
+            return
+        alternatives = "|".join(r"\s+".join(map(re.escape, name.split())) for name in cleaned)
+        self._names = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.enabled:
+            return True
+
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError, KeyError):
+            # Arguments that do not fit the format: keep both, masked, instead of failing the logging call.
+            message = f"{record.msg} {record.args!r}"
+        record.msg = self.redact(message)
+        record.args = None
+        if record.exc_info:
+            # Formatted here and dropped, because formatters format exc_info again when it is set,
+            # python-json-logger's even when exc_text is set.
+            record.exc_text = record.exc_text or logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+    def redact(self, text: str) -> str:
+        """Return ``text`` with email addresses and known names replaced by their pseudonyms."""
+        text = EMAIL.sub(lambda match: pseudonym("email", match.group()), text)
+        if self._names is not None:
+            text = self._names.sub(lambda match: pseudonym("name", " ".join(match.group().split())), text)
+        return text
+
+
+def mask_names_in_logs(names: Iterable[str]) -> int:
+    """Give every RedactingFilter on the root logger's handlers these person names; return how many filters got them.
+
+    Call it after the master data is read, with the employees' names.
+    """
+    filters = [handler_filter for handler in logging.getLogger().handlers for handler_filter in handler.filters
+               if isinstance(handler_filter, RedactingFilter)]
+    names = list(names)
+    for handler_filter in filters:
+        handler_filter.set_names(names)
+    return len(filters)
