@@ -82,7 +82,7 @@ def test_scopes():
     manifest = build_manifest(settings(request_url=URL))
 
     scopes = manifest["oauth_config"]["scopes"]
-    assert sorted(scopes["bot"]) == ["channels:history", "chat:write", "commands", "groups:history",
+    assert sorted(scopes["bot"]) == ["channels:history", "chat:write", "commands", "files:write", "groups:history",
                                      "im:history", "im:write", "users:read", "users:read.email"]
     assert set(scopes) == {"bot"}
 

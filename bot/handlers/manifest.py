@@ -22,6 +22,7 @@ BOT_SCOPES = (
     "channels:history",  # conversations.history on a public controller channel, for the same reason as im:history
     "chat:write",  # chat.postMessage and chat.update for questions, approvals and notices
     "commands",  # the slash command
+    "files:write",  # files.getUploadURLExternal and files.completeUploadExternal for the monthly report's chart
     "groups:history",  # conversations.history on a private controller channel
     "im:history",  # conversations.history on the bot's own DMs, to find a message sent just before a crash
     "im:write",  # conversations.open, to start a DM with an employee or manager

@@ -5,7 +5,8 @@ slack_sdk's WebClient talks to it through `base_url=standin.api_url`, and bolt's
 respond() posts to the URLs from `response_url()`. It responds as Slack does: HTTP
 200 with {"ok": false, "error": "<Slack's error name>"} for API errors, HTTP 429
 with Retry-After when rate limited. It stores the messages, views and ephemeral
-messages that the bot sends and records every call for the test to wait for.
+messages that the bot sends, and the files it uploads through files.getUploadURLExternal
+and files.completeUploadExternal, and records every call for the test to wait for.
 
 Where Slack's behaviour goes beyond what allocbot needs, the stand-in responds with
 {"ok": false, "error": "standin_unsupported"} and a reason in
@@ -71,7 +72,8 @@ class Call:
     time on time.monotonic() in seconds, `status` is the HTTP status that was sent
     (0 for a dropped connection) and `error` is Slack's error name or None on success.
     Posts to response URLs are recorded with method "response_url" and their URL in
-    params["response_url"].
+    params["response_url"]. Uploads to the URLs of files.getUploadURLExternal are
+    recorded with method "upload" and params file_id and length.
     """
 
     method: str
@@ -106,6 +108,17 @@ class _Fault:
     error: str = ""
     status: int = 200
     retry_after: int = 0
+
+
+@dataclass
+class _File:
+    """A file reserved by files.getUploadURLExternal; ``content`` is None until its bytes are uploaded."""
+
+    id: str
+    filename: str
+    length: int
+    title: str = ""
+    content: bytes | None = None
 
 
 @dataclass
@@ -263,6 +276,7 @@ class SlackStandIn:
         self._response_targets: dict[str, _ResponseTarget] = {}
         self._view_count = 0
         self._socket: SocketStandIn | None = None
+        self._files: dict[str, _File] = {}
 
         self._methods: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
             "auth.test": self._auth_test,
@@ -280,6 +294,8 @@ class SlackStandIn:
             "views.update": self._views_update,
             "views.publish": self._views_publish,
             "apps.connections.open": self._apps_connections_open,
+            "files.getUploadURLExternal": self._files_get_upload_url_external,
+            "files.completeUploadExternal": self._files_complete_upload_external,
         }
 
         self._server: _Server | None = None
@@ -469,6 +485,14 @@ class SlackStandIn:
         with self._condition:
             view_id = self._home_views.get(user_id)
             return self.view(view_id) if view_id is not None else None
+
+    def file_content(self, file_id: str) -> bytes | None:
+        """Return the bytes uploaded for a file of files.getUploadURLExternal, or None before the upload."""
+        with self._condition:
+            upload = self._files.get(file_id)
+            if upload is None:
+                raise KeyError(f"no file {file_id} in the stand-in; known: {sorted(self._files)}")
+            return upload.content
 
     def view_errors(self, view_id: str) -> dict[str, str]:
         """Return the errors per block_id that the app's last response_action "errors" showed in a view."""
@@ -1023,6 +1047,64 @@ class SlackStandIn:
         self._home_views[user_id] = stored["id"]
         return {"ok": True, "view": copy.deepcopy(stored)}
 
+    def _files_get_upload_url_external(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Reserve a file id and return the URL that takes its bytes, as Slack's upload URL does."""
+        filename = params.get("filename")
+        length = str(params.get("length", ""))
+        if not filename or not length.isdigit() or int(length) == 0:
+            raise _ApiError("invalid_arguments",
+                            response_metadata={"messages": ["[ERROR] filename and a positive length are required"]})
+        file_id = f"F{len(self._files) + 1:010d}"
+        self._files[file_id] = _File(file_id, str(filename), int(length))
+        return {"ok": True, "upload_url": f"{self.base_url}/upload/{file_id}", "file_id": file_id}
+
+    def _handle_upload(self, file_id: str, body: bytes) -> _Reply:
+        """Store the bytes posted to an upload URL and respond with plain text, as Slack's upload URLs do.
+
+        NOTE: Slack's response to a second upload to the same URL is not verified; the stand-in rejects it.
+        """
+        with self._condition:
+            upload = self._files.get(file_id)
+            params = {"file_id": file_id, "length": len(body)}
+            if upload is None or upload.content is not None:
+                self._record(Call("upload", params, time.monotonic(), 404, "upload_url_invalid"))
+                return _text_reply("upload_url_invalid", 404)
+            upload.content = body
+            self._record(Call("upload", params, time.monotonic()))
+            return _text_reply(f"OK - {len(body)}", 200)
+
+    def _files_complete_upload_external(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Finish uploads and, with channel_id, share the files in a message of that channel.
+
+        NOTE: Slack's response for a file whose bytes never arrived, or whose size differs
+        from the length given, is not verified; the stand-in responds with standin_unsupported.
+        """
+        try:
+            entries = json.loads(params.get("files") or "")
+        except json.JSONDecodeError:
+            raise _ApiError("invalid_arguments") from None
+        if not isinstance(entries, list) or not entries:
+            raise _ApiError("invalid_arguments")
+        channel = params.get("channel_id")
+        if channel:
+            channel = self._resolve_channel(channel, allow_user=False)
+
+        shared = []
+        for entry in entries:
+            upload = self._files.get(entry.get("id")) if isinstance(entry, dict) else None
+            if upload is None:
+                raise _ApiError("file_not_found")
+            if upload.content is None or len(upload.content) != upload.length:
+                reason = f"file {upload.id}: {len(upload.content or b'')} bytes uploaded, {upload.length} announced"
+                raise _ApiError(UNSUPPORTED, response_metadata={"messages": [reason]})
+            upload.title = str(entry.get("title") or upload.filename)
+            shared.append({"id": upload.id, "name": upload.filename, "title": upload.title, "size": upload.length})
+
+        if channel:
+            message = self._post(channel, {"text": params.get("initial_comment", "")})
+            message["files"] = copy.deepcopy(shared)
+        return {"ok": True, "files": shared}
+
     def _apps_connections_open(self, params: dict[str, Any]) -> dict[str, Any]:
         if self._socket is None:
             raise _ApiError(UNSUPPORTED, response_metadata={"messages": ["no SocketStandIn attached"]})
@@ -1053,6 +1135,8 @@ class _Handler(BaseHTTPRequestHandler):
 
         if url.path.startswith("/api/"):
             reply = self._api(standin, url.path.removeprefix("/api/"), url.query, body, content_type)
+        elif url.path.startswith("/upload/"):
+            reply = standin._handle_upload(url.path.removeprefix("/upload/"), body)
         elif url.path.startswith("/response/"):
             try:
                 payload = json.loads(body or b"null")
