@@ -15,6 +15,7 @@ from pathlib import Path
 from bot.config import Settings, load_settings
 from bot.errors import AllocbotError, ConfigError, UsageError
 from bot.i18n import N_, Translator
+from bot.ops.logs import configure_logging
 
 log = logging.getLogger("bot")
 
@@ -34,7 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     commands.add_parser("run", parents=[common],
-                        help="run the bot: the Slack app and the scheduled reminders and retraining, until stopped")
+                        help="run the bot until stopped: the Slack app, the mailbox job, reminders, retraining, "
+                             "posting and the monthly report")
     demo = commands.add_parser("demo", parents=[common], help="run the whole flow offline on a generated sample company")
     demo.add_argument("--lang", choices=("nb", "en"), default=None, help="language of the output (default: the configured language, nb)")
     demo.add_argument("--workspace", type=Path, default=None,
@@ -85,7 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", parents=[common], help="audit log commands")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-    audit_commands.add_parser("verify", parents=[common], help="check the audit log's hash chain")
+    audit_commands.add_parser("verify", parents=[common],
+                              help="check the audit log's hash chain and name the first broken event")
+    prune = audit_commands.add_parser("prune", parents=[common],
+                                      help="delete the audit events older than audit.retention_years fiscal years")
+    prune.add_argument("--dry-run", action="store_true", help="print how many events would be deleted; delete none")
     show = audit_commands.add_parser("show", parents=[common],
                                      help="print one item's history from the audit log, oldest first")
     show.add_argument("item", type=int, metavar="ITEM", help="the item's id in the store")
@@ -100,6 +106,14 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--until", type=_day, default=None, metavar="YYYY-MM-DD",
                         help="last day to export, inclusive, in Norwegian time (default: the newest event)")
 
+    privacy = commands.add_parser("privacy", parents=[common], help="personal data commands")
+    privacy_commands = privacy.add_subparsers(dest="privacy_command", required=True, metavar="ACTION")
+    erase = privacy_commands.add_parser("erase", parents=[common],
+                                        help="pseudonymise a former employee wherever bookkeeping does not need the "
+                                             "name, and print what was changed and what was kept and why")
+    erase.add_argument("email", metavar="EMAIL", help="the person's email address")
+    erase.add_argument("--dry-run", action="store_true", help="print what would change; change nothing")
+
     model = commands.add_parser("model", parents=[common], help="saved model version commands")
     model_commands = model.add_subparsers(dest="model_command", required=True, metavar="ACTION")
     model_commands.add_parser("list", parents=[common], help="list the saved model versions, newest first")
@@ -107,6 +121,22 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("version", metavar="VERSION", help="a version id that `allocbot model list` shows")
     model_commands.add_parser("retrain", parents=[common],
                               help="train a new model version on all history and answers in the store now")
+
+    report = commands.add_parser("report", parents=[common], help="reports to the controllers")
+    report_commands = report.add_subparsers(dest="report_command", required=True, metavar="ACTION")
+    monthly = report_commands.add_parser("monthly", parents=[common],
+                                         help="print a month's figures, or send the monthly report by email and "
+                                              "Slack")
+    monthly.add_argument("--month", type=_month, default=None, metavar="YYYY-MM",
+                         help="the month to report (default: the month before this one, in Norwegian time)")
+    monthly_mode = monthly.add_mutually_exclusive_group()
+    monthly_mode.add_argument("--output", type=Path, default=None, metavar="FILE.png",
+                              help="also write the chart of the last 12 months to FILE.png")
+    monthly_mode.add_argument("--send", action="store_true",
+                              help="send the report to report.recipients and slack.controller_channel, skipping "
+                                   "what was sent for that month before")
+    monthly.add_argument("--again", action="store_true",
+                         help="with --send: send the report once more, also where it was sent before")
 
     slack = commands.add_parser("slack", parents=[common], help="Slack app commands")
     slack_commands = slack.add_subparsers(dest="slack_command", required=True, metavar="ACTION")
@@ -132,6 +162,15 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"invalid date {text!r}; expected YYYY-MM-DD, such as 2026-12-31") from None
 
 
+def _month(text: str) -> date:
+    from bot.report.months import parse_month
+
+    try:
+        return parse_month(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def parse_arguments(argv: list[str] | None = None) -> argparse.Namespace:
     """Parse the command line, filling the common options' defaults."""
     args = build_parser().parse_args(argv)
@@ -145,18 +184,21 @@ def main(argv: list[str] | None = None) -> int:
     # Users read the translated messages; warnings and below go to the log only with --verbose.
     # The long-running bot logs its starts, stops and retries; one-off commands only their errors.
     quiet = logging.INFO if args.command == "run" else logging.ERROR
-    logging.basicConfig(level=logging.DEBUG if args.verbose else quiet,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level = logging.DEBUG if args.verbose else quiet
+    # Text until the settings name service.log_format; email addresses and names are masked unless --verbose.
+    configure_logging(level, "text", redact=not args.verbose)
     if not args.verbose:
         # One line per migration step on every start of the long-running bot says nothing new.
         logging.getLogger("alembic").setLevel(logging.WARNING)
 
-    log.info("allocbot %s started", args.command)
     # Errors are printed in the configured language, and in the default
     # language when the configuration itself cannot be loaded.
     translator = Translator(Settings.model_fields["language"].default)
     try:
         settings = load_settings(args.config)
+        configure_logging(level, settings.service.log_format, redact=not args.verbose,
+                          replica=settings.service.replica)
+        log.info("allocbot %s started", args.command)
         translator = Translator(settings.language)
         status = _run(args, settings)
         log.info("allocbot %s finished with exit status %d", args.command, status)
@@ -193,6 +235,16 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         from bot import service
 
         return service.run(settings)
+    if args.command == "audit":
+        return _audit(args, settings)
+    if args.command == "privacy":
+        from bot.privacy.commands import privacy_erase
+
+        return privacy_erase(settings, args.email, dry_run=args.dry_run)
+    if args.command == "report":
+        from bot.report.command import report_monthly
+
+        return report_monthly(settings, month=args.month, output=args.output, send=args.send, again=args.again)
     if args.command == "slack":
         from bot import slack_commands
 
@@ -217,14 +269,20 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return commands.post(settings, dry_run=args.dry_run, retry_rejected=args.retry_rejected)
     if args.command == "masterdata":
         return commands.masterdata_sync(settings)
-    if args.command == "audit" and args.audit_command == "show":
-        return commands.audit_show(settings, args.item)
-    if args.command == "audit" and args.audit_command == "export":
-        return commands.audit_export(settings, file_format=args.file_format, output=args.output, since=args.since,
-                                     until=args.until)
-    if args.command == "audit":
-        return commands.audit_verify(settings)
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _audit(args: argparse.Namespace, settings: Settings) -> int:
+    from bot import audit_commands
+
+    if args.audit_command == "show":
+        return audit_commands.audit_show(settings, args.item)
+    if args.audit_command == "export":
+        return audit_commands.audit_export(settings, file_format=args.file_format, output=args.output,
+                                           since=args.since, until=args.until)
+    if args.audit_command == "prune":
+        return audit_commands.audit_prune(settings, dry_run=args.dry_run)
+    return audit_commands.audit_verify(settings)
 
 
 def _evaluate(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,10 +1,15 @@
-"""The long-running bot (``allocbot run``): the Slack app and the scheduled jobs, until a signal stops it.
+"""The long-running bot (``allocbot run``): the Slack app, the mailbox job and the scheduled jobs, until stopped.
 
-Jobs: the full retrain on ``model.retrain_cron``, reminders and escalation
-every 15 minutes in working hours, and a resend of unsent questions at
-the start and every five minutes, which makes good a send that failed
-during an outage. The mailbox is not polled yet: documents come in with
-``allocbot ingest``.
+The scheduled jobs are listed in ``bot.jobs``. Several replicas may run
+against one PostgreSQL store: each fire time of a job runs on one of them
+(``bot.scheduling``), one polls the mailbox while it holds the "mailbox"
+lease, and one at a time sends questions (the delivery lock in
+``bot.handlers.delivery``). Unsent questions are also sent at the start.
+
+SIGTERM or SIGINT stops the replica: it stops the Slack server and takes
+no new work, lets the job run and the mail message in progress finish for
+up to ``service.shutdown_seconds``, hands back the runs still going and
+releases its leases, so another replica takes them over at once.
 """
 
 from __future__ import annotations
@@ -13,39 +18,38 @@ import logging
 import re
 import signal
 import threading
+import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import TypeVar
 
-from apscheduler.triggers.interval import IntervalTrigger
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 
 from bot.commands import build_pipeline
 from bot.config import Settings, secret
 from bot.errors import ConfigError, InputError
-from bot.handlers.reminders import REMINDER_JOB
 from bot.handlers.server import HttpServer, SocketServer
 from bot.handlers.wiring import SlackParts, build_slack
 from bot.i18n import N_, Translator
+from bot.lease_keeper import LeaseKeeper
 from bot.mail.intake import MailIntake
 from bot.mail.replier import MailReplier
 from bot.mail.watcher import MailboxWatcher
-from bot.jobs import build_scheduler
-from bot.store.questions import forget_requests
+from bot.scheduling import JobRunner, build_scheduler, replica_name
+from bot.service_jobs import service_jobs
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-RESEND_JOB = "slack-resend"
-# bolt rejects requests older than five minutes, so older replay keys can go.
-REQUEST_KEY_AGE = timedelta(minutes=10)
+MAILBOX_LEASE = "mailbox"
 
 
 def run(settings: Settings, stop: threading.Event | None = None) -> int:
     """Run until SIGTERM or SIGINT (or until ``stop`` is set); return the exit status."""
     stop = stop or threading.Event()
+    replica = replica_name(settings.service.replica)
     bot_token = _required_secret(settings, "slack_bot_token", "SLACK_BOT_TOKEN")
     socket_mode = settings.slack.mode == "socket"
     signing_secret = None if socket_mode else _required_secret(settings, "slack_signing_secret",
@@ -60,41 +64,84 @@ def run(settings: Settings, stop: threading.Event | None = None) -> int:
         server = SocketServer(slack.app, app_token)
     else:
         server = _listen(settings, lambda: HttpServer(slack.app, settings.slack))
-    scheduler = _scheduler(settings, pipeline, slack)
+
+    service = settings.service
+    runner = JobRunner(pipeline.store, replica, service_jobs(settings, pipeline, slack),
+                       lease_seconds=service.lease_seconds, misfire_grace_seconds=service.misfire_grace_seconds)
+    scheduler = build_scheduler(runner, misfire_grace_seconds=service.misfire_grace_seconds)
+    watcher = _mailbox_watcher(settings, pipeline, slack, replica)
+    checks = {"scheduler": lambda: scheduler.running}
+    if watcher is not None:
+        checks["mailbox"] = watcher.thread.is_alive
 
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal_number, lambda *_: stop.set())
 
-    watcher = _mailbox_watcher(settings, pipeline, slack)
-
-    log.info("allocbot starting in Slack %s mode", settings.slack.mode)
-    _connect(settings, server.start, "SLACK_APP_TOKEN")
-    scheduler.start()
-    if watcher is not None:
-        watcher.start()
+    log.info("allocbot starting: replica %s, Slack %s mode", replica, settings.slack.mode)
+    health = None
     try:
+        _connect(settings, server.start, "SLACK_APP_TOKEN")
+        health = _health_server(settings, pipeline.store, replica, checks)
+        scheduler.start()
+        runner.start()
+        if watcher is not None:
+            watcher.start()
+        log.info("allocbot running: replica %s", replica)
         slack.asker.resend()
         stop.wait()
     finally:
-        log.info("allocbot stopping")
-        if watcher is not None:
-            watcher.stop()
-        scheduler.shutdown(wait=False)
-        server.stop()
+        _shutdown(settings, replica, server, scheduler, runner, watcher)
+        if health is not None:
+            health.stop()
         pipeline.store.close()
-    log.info("allocbot stopped")
+    log.info("allocbot stopped: replica %s", replica)
     return 0
 
 
-def _mailbox_watcher(settings: Settings, pipeline, slack: SlackParts) -> MailboxWatcher | None:
+def _shutdown(settings: Settings, replica: str, server, scheduler, runner: JobRunner,
+              watcher: MailboxWatcher | None) -> None:
+    """Take no new work, let the work in progress finish for up to ``service.shutdown_seconds``, hand back the rest."""
+    limit = settings.service.shutdown_seconds
+    deadline = time.monotonic() + limit
+    log.info("allocbot stopping: replica %s, waiting up to %d s for the work in progress", replica, limit)
+    server.stop()
+    runner.stop_taking_work()
+    if scheduler.running:
+        scheduler.shutdown(wait=False)
+    if watcher is not None:
+        watcher.stop_event.set()
+
+    if not runner.wait_idle(max(0.0, deadline - time.monotonic())):
+        log.warning("jobs %s still running after %d s; replica %s hands them back", runner.active_jobs(), limit,
+                    replica)
+    if watcher is not None:
+        watcher.stop(timeout=max(0.0, deadline - time.monotonic()))
+    runner.hand_back()
+    runner.stop_heartbeat()
+
+
+def _mailbox_watcher(settings: Settings, pipeline, slack: SlackParts, replica: str) -> MailboxWatcher | None:
     """Return the mailbox job, or None when no mailbox is configured (documents then come by ``ingest``)."""
     if not settings.mailbox.host:
         log.info("no mailbox configured: documents come in with allocbot ingest")
         return None
     replier = MailReplier(settings, pipeline.master, Translator(settings.language))
-    intake = MailIntake(settings, pipeline, replier, lock=slack.decisions.lock)
-    return MailboxWatcher(intake, settings.mailbox.poll_seconds)
+    intake = MailIntake(settings, pipeline, replier, lock=slack.decisions.lock,
+                        claim_lease=timedelta(seconds=settings.service.lease_seconds))
+    lease = LeaseKeeper(pipeline.store, MAILBOX_LEASE, replica, settings.service.lease_seconds)
+    return MailboxWatcher(intake, settings.mailbox.poll_seconds, lease=lease)
+
+
+def _health_server(settings: Settings, store, replica: str, checks: dict[str, Callable[[], bool]]):
+    """Start the health endpoint and return it, or return None when ``service.health_port`` is 0."""
+    if settings.service.health_port == 0:
+        return None
+    from bot.ops.health import HealthServer
+
+    health = HealthServer(settings, store, replica, checks)
+    health.start()
+    return health
 
 
 def _prepare_classifier(pipeline) -> None:
@@ -106,33 +153,6 @@ def _prepare_classifier(pipeline) -> None:
     except TrainingDataError as exc:
         # A new installation has no decided items yet, and the questions answered in Slack train the model.
         log.warning("no model trained, suggestions come from master data and rules only: %s", exc)
-
-
-def _scheduler(settings: Settings, pipeline, slack: SlackParts):
-    scheduler = build_scheduler(settings, pipeline.train)
-    scheduler.add_job(_logged(slack.reminders.run, "reminders"), slack.reminders.trigger(), id=REMINDER_JOB,
-                      name=REMINDER_JOB,
-                      max_instances=1, coalesce=True)
-    scheduler.add_job(_logged(lambda: _housekeeping(pipeline, slack), "resend"), IntervalTrigger(minutes=5),
-                      name=RESEND_JOB,
-                      id=RESEND_JOB, max_instances=1, coalesce=True)
-    return scheduler
-
-
-def _housekeeping(pipeline, slack: SlackParts) -> None:
-    slack.asker.resend()
-    with pipeline.store.session() as session:
-        forget_requests(session, datetime.now(timezone.utc) - REQUEST_KEY_AGE)
-
-
-def _logged(job, name: str):
-    def run_job() -> None:
-        try:
-            job()
-        except Exception:
-            # The job runs again at its next time; nothing it did half is committed.
-            log.exception("scheduled job %s failed", name)
-    return run_job
 
 
 def _required_secret(settings: Settings, name: str, variable: str) -> str:

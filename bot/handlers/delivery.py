@@ -27,6 +27,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.config import SlackSettings
+from bot.failpoints import failpoint
 from bot.handlers.assemble import CardAssembler
 from bot.handlers.messages import Message, question_message
 from bot.handlers.people import Directory
@@ -34,6 +35,7 @@ from bot.i18n import Translator
 from bot.policy import CONTROLLERS
 from bot.ports import QuestionRequest
 from bot.store.database import Store
+from bot.store.locks import store_lock
 from bot.store.models import Question
 from bot.store.questions import (
     claim_delivery,
@@ -53,6 +55,10 @@ OUTAGE_ERRORS = frozenset({"fatal_error", "internal_error"})
 
 # How far back in a channel's history a message sent before a crash is looked for.
 HISTORY_LIMIT = 100
+
+# The lock that one sender of questions holds, and how long another waits for it.
+DELIVERY_LOCK = "slack-delivery"
+DELIVERY_LOCK_SECONDS = 30
 
 # Posts of a question message after a dropped connection or a 5xx, with backoff 0.5, 1 and 2 s between them.
 POST_ATTEMPTS = 4
@@ -110,7 +116,20 @@ class SlackAsker:
         is logged and the other recipients still get their questions. An
         outage (a network error, or an HTTP 429 or 5xx response that outlasted
         the client's retries) raises, because the remaining sends would fail too.
+
+        One thread of one replica at a time sends: without the delivery lock
+        two could read the same unsent questions and send them twice. A
+        caller that does not get the lock within ``DELIVERY_LOCK_SECONDS``
+        sends nothing and leaves its questions to the resend job.
         """
+        with store_lock(self.store, DELIVERY_LOCK, wait_seconds=DELIVERY_LOCK_SECONDS) as held:
+            if not held:
+                log.warning("questions not sent now: another replica has been sending for %d s; the resend job "
+                            "sends them", DELIVERY_LOCK_SECONDS)
+                return 0
+            return self._send_unsent()
+
+    def _send_unsent(self) -> int:
         with self.store.session() as session:
             questions = unsent_questions(session)
         if not questions:
@@ -171,8 +190,8 @@ class SlackAsker:
         """Send one person's questions of one kind, page by page, adding the ids of each page sent to ``sent``."""
         recipient = self.recipient(email)
         if recipient is None:
-            log.error("cannot send questions %s to %s: no Slack user and no slack.controller_channel",
-                      _id_list([question.id for question in group]), email)
+            log.error("cannot send questions %s: their person has no Slack user and no slack.controller_channel "
+                      "is set", _id_list([question.id for question in group]))
             return
         size = self.settings.items_per_message
         pages = [group[start:start + size] for start in range(0, len(group), size)]
@@ -188,8 +207,10 @@ class SlackAsker:
             for question in page:
                 question.delivery_key = key
             message = self._message(session, page, recipient, email, number, pages)
+        failpoint("slack.after_claim_delivery")
 
         channel, ts = self._post(recipient.channel, message, key)
+        failpoint("slack.after_send")
         with self.store.session() as session:
             record_delivery(session, ids, channel, ts)
 

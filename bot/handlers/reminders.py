@@ -30,8 +30,6 @@ from bot.store.questions import due_for_escalation, due_for_reminder, mark_remin
 
 log = logging.getLogger(__name__)
 
-REMINDER_JOB = "slack-reminders"
-
 
 class Reminders:
     def __init__(self, asker: SlackAsker, master: MasterData, settings: SlackSettings) -> None:

@@ -14,8 +14,9 @@ For every message in ``mailbox.folder``:
 
 A message whose claim is already final was handled before (the move was
 lost, say, in a dropped connection), so it is only moved now. A claim
-younger than ``CLAIM_LEASE`` belongs to another poller at work, so it is
-left alone. An older one was left by a crash, and the message is handled
+younger than the claim lease (``CLAIM_LEASE``, or ``service.lease_seconds``
+in ``allocbot run``) belongs to another poller at work, so it is left
+alone. An older one was left by a crash, and the message is handled
 again. Its documents are recognised by their SHA-256, so nothing is
 stored twice. Mail is never deleted.
 """
@@ -35,6 +36,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from bot.config import Settings
 from bot.errors import InputError
+from bot.failpoints import failpoint
 from bot.mail.eml import ReceivedMail, parse_mail
 from bot.mail.mailbox import Mailbox
 from bot.mail.senders import sender_allowed
@@ -80,11 +82,16 @@ class MailIntake:
     """Polls the mailbox and hands each message to the pipeline; ``reply`` sends the reply to the sender."""
 
     def __init__(self, settings: Settings, pipeline: Pipeline, reply: Reply,
-                 mailbox_factory: Callable[[], Mailbox] | None = None, lock: threading.Lock | None = None) -> None:
+                 mailbox_factory: Callable[[], Mailbox] | None = None, lock: threading.Lock | None = None,
+                 claim_lease: timedelta = CLAIM_LEASE) -> None:
         self.settings = settings
         self.pipeline = pipeline
         self.reply = reply
         self.mailbox_factory = mailbox_factory or (lambda: Mailbox(settings.mailbox, source=settings.source))
+        # Only the holder of the mailbox lease polls in allocbot run, so there a claim older than that lease was
+        # left by a replica that died or stopped. NOTE: an allocbot poll --once that handles one message for
+        # longer than this beside allocbot run would see it handled twice (stored once, replied to twice).
+        self.claim_lease = claim_lease
         # Shared with the Slack app's decisions in ``allocbot run``: the classifier is not thread-safe.
         self.lock = lock or threading.Lock()
         # Messages sent by programs, which are handled but not answered.
@@ -112,8 +119,12 @@ class MailIntake:
                 time.sleep(wait)
         return result
 
-    def poll(self, mailbox: Mailbox, result: PollResult | None = None) -> PollResult:
-        """Handle every message now in the folder over an open connection; add to ``result`` when given."""
+    def poll(self, mailbox: Mailbox, result: PollResult | None = None,
+             stop: threading.Event | None = None) -> PollResult:
+        """Handle every message now in the folder over an open connection; add to ``result`` when given.
+
+        When ``stop`` is set, the poll returns after the message in progress.
+        """
         result = result if result is not None else PollResult()
         settings = self.settings.mailbox
         mailbox.ensure_folders(settings.processed_folder, settings.failed_folder, settings.rejected_folder)
@@ -121,6 +132,9 @@ class MailIntake:
         uids = mailbox.uids()
         log.info("mailbox %s: %d messages in %s", mailbox.account, len(uids), settings.folder)
         for uid in uids:
+            if stop is not None and stop.is_set():
+                log.info("mailbox poll stopped before UID %d", uid)
+                break
             raw = mailbox.fetch(uid)
             if raw is None:
                 continue
@@ -157,7 +171,7 @@ class MailIntake:
         if not claimed and row.status != "claimed":
             self._move(mailbox, row, key.uid, self._folder_for(row.status))
             return "moved_again"
-        if not claimed and utc_now() - row.claimed_at < CLAIM_LEASE:
+        if not claimed and utc_now() - row.claimed_at < self.claim_lease:
             # Another poller (allocbot run beside allocbot poll --once) is handling it right now.
             log.info("mail %s (%s) is being handled by another poller; skipping it", label, message_id)
             return "skipped"
@@ -165,9 +179,10 @@ class MailIntake:
             log.warning("mail %s (%s) was interrupted before; handling it again", label, message_id)
             with self.pipeline.store.session() as session:
                 reclaim_message(session, row.id)
+        failpoint("mail.after_claim")
 
         if not allowed:
-            log.warning("mail %s from %s rejected: sender not allowed", label, sender)
+            log.warning("mail %s rejected: sender not allowed", label)
             self._finish(row, "rejected", error=f"sender {sender} not allowed")
             self._move(mailbox, row, key.uid, settings.rejected_folder)
             return "rejected"
@@ -176,7 +191,7 @@ class MailIntake:
 
         if automatic:
             # Bounces and out-of-office answers get no reply, which could start a loop between robots.
-            log.info("mail %s from %s is an automatic message; handling it without a reply", label, sender)
+            log.info("mail %s is an automatic message; handling it without a reply", label)
             self._silent.add(row.id)
         return self._process(mailbox, row, key.uid, mail)
 
@@ -200,6 +215,7 @@ class MailIntake:
                 report = self.pipeline.process(report)
         except InputError as exc:
             return self._fail(mailbox, row, uid, exc, mail)
+        failpoint("mail.after_store")
 
         reply_id = self._send(row, mail, "receipt", report=report, ignored=ignored, refused=refused)
         self._finish(row, "processed", reply_message_id=reply_id)
@@ -225,7 +241,7 @@ class MailIntake:
             return self.reply(kind, to=row.sender, subject=row.subject, message_id=row.message_id,
                               references=mail.references if mail else "", **content)
         except Exception as exc:  # noqa: BLE001 - any SMTP or network failure; the message itself is handled
-            log.error("reply to %s for mail message %s failed: %s", row.sender, row.id, exc)
+            log.error("reply to the sender of mail message %s failed: %s", row.id, exc)
             return None
 
     def _finish(self, row: MailMessage, status: str, **values) -> None:

@@ -36,6 +36,7 @@ from sqlmodel import Session
 
 from bot.config import Settings
 from bot.errors import AllocbotError, ConfigError, UsageError
+from bot.failpoints import failpoint
 from bot.i18n import N_, Translator
 from bot.ports import ErpCode, ErpUnavailable, Posted, Rejected, Voucher, VoucherPoster
 from bot.posting.build import VoucherDraft, VoucherOptions
@@ -220,6 +221,8 @@ def _post(store: Store, poster: VoucherPoster, settings: Settings, translator: T
 
     ready = _build_and_check(store, settings, translator, lists, result)
     claimed = _claim(store, poster.name, ready)
+    if claimed:
+        failpoint("posting.after_claim")
     _send(store, poster, translator, claimed, result)
 
 
@@ -379,6 +382,7 @@ def _send(store: Store, poster: VoucherPoster, translator: Translator, sending: 
         _connector_failed(result, poster.name, "send", numbers, error, translator)
         result.outcomes.extend(VoucherOutcome(entry.voucher, entry.allocation_ids, "sending") for entry in sending)
         return True
+    failpoint("posting.after_send")
     _record(store, sending, outcomes, result)
     return True
 

@@ -16,16 +16,21 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from bot import service
 from bot.cli import main
 from bot.commands import build_pipeline
-from bot.config import Settings
+from bot.config import Settings, load_settings
 from bot.errors import InputError
+from bot.store.database import Store
+from bot.store.leases import get_lease
+from bot.store.models import JobRun
 
 from .conftest import BOT_TOKEN, SIGNING_SECRET
 from .helpers import wait_until
@@ -35,8 +40,10 @@ from .world import OLA, add_purchases, purchase, write_settings
 
 STARTUP_SECONDS = 60
 STOP_SECONDS = 10
-# Names of the threads that the HTTP server and the scheduler start. None may be left once run() returns.
-SERVICE_THREADS = ("slack-http", "APScheduler")
+SHUTDOWN_SECONDS = 8
+REPLICA = "replica-sigterm"
+# Names of the threads that the HTTP server, the scheduler and its heartbeat start. None may be left once run() returns.
+SERVICE_THREADS = ("slack-http", "APScheduler", "job-heartbeat")
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
@@ -152,9 +159,15 @@ def requests_to_thread(bot_thread: BotThread, standin: SlackStandIn) -> SlackReq
 
 
 def run_settings(folder: Path, standin: SlackStandIn) -> Settings:
-    """Write the settings of a bot on the stand-in, listening on a free port of 127.0.0.1."""
+    """Write the settings of a bot on the stand-in, listening on a free port of 127.0.0.1.
+
+    The health endpoint is off, and so is the monthly report, which a bot
+    started in the first days of a month would otherwise send at once.
+    """
     settings = write_settings(folder, standin.api_url)
-    return settings.model_copy(update={"slack": settings.slack.model_copy(update={"listen_port": free_port()})})
+    return settings.model_copy(update={"slack": settings.slack.model_copy(update={"listen_port": free_port()}),
+                                       "service": settings.service.model_copy(update={"health_port": 0}),
+                                       "report": settings.report.model_copy(update={"enabled": False})})
 
 
 @pytest.fixture
@@ -217,10 +230,10 @@ def test_run_serves_until_stopped(bot_thread, standin):
 
     verified = requests.url_verification("challenge-1234")
     forged = requests.url_verification("challenge-5678", secret="wrong-secret")
-    threads_while_running = sorted(set(service_threads()))
+    threads_while_running = {name for name in service_threads() if name in SERVICE_THREADS}
     bot_thread.finish()
 
-    assert threads_while_running == sorted(SERVICE_THREADS)
+    assert threads_while_running == set(SERVICE_THREADS)
     assert verified.status == 200
     assert "challenge-1234" in verified.body
     assert forged.status == 401
@@ -285,30 +298,59 @@ def test_run_sends_unsent_questions_at_start(tmp_path, standin, secrets_set, cap
 
 def test_sigterm_stops_allocbot_run(tmp_path, standin):
     settings = run_settings(tmp_path, standin)
-    # The command line cannot set the port, so the settings file gets the free port.
+    health_port = free_port()
+    # The mailbox job holds the "mailbox" lease whether or not the server answers; nothing listens on this port.
     config = tmp_path / "config.toml"
-    config.write_text(config.read_text(encoding="utf-8") + f"listen_port = {settings.slack.listen_port}\n",
+    config.write_text(config.read_text(encoding="utf-8")
+                      + f"listen_port = {settings.slack.listen_port}\n"
+                      + f'[service]\nreplica = "{REPLICA}"\nshutdown_seconds = {SHUTDOWN_SECONDS}\n'
+                      + f"lease_seconds = 10\nhealth_port = {health_port}\n"
+                      + f'[mailbox]\nhost = "127.0.0.1"\nport = {free_port()}\nusername = "bot"\n'
+                      + "[report]\nenabled = false\n",
                       encoding="utf-8")
-    environment = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET}
+    store = Store(load_settings(config).store.url)
+    environment = {**os.environ, "SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                   "ALLOCBOT_IMAP_PASSWORD": "not-used"}
     command = [sys.executable, "-m", "bot.cli", "run", "--verbose", "--config", str(config)]
 
     process = subprocess.Popen(command, cwd=REPOSITORY, env=environment, stdout=subprocess.DEVNULL,
                                stderr=subprocess.PIPE, text=True)
     stderr = StderrReader(process.stderr)
     try:
-        stderr.wait_for(f"listening at http://127.0.0.1:{settings.slack.listen_port}/", STARTUP_SECONDS)
+        stderr.wait_for(f"allocbot running: replica {REPLICA}", STARTUP_SECONDS)
+        holder = wait_until(lambda: lease_holder(store, "mailbox"), message="the mailbox lease to be taken")
+        with urllib.request.urlopen(f"http://127.0.0.1:{health_port}/healthz", timeout=5) as response:
+            health_status = response.status
         process.send_signal(signal.SIGTERM)
-        process.wait(STOP_SECONDS)
+        signalled = time.monotonic()
+        process.wait(SHUTDOWN_SECONDS + STOP_SECONDS)
+        stop_seconds = time.monotonic() - signalled
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
     errors = stderr.text()
+    holder_after = lease_holder(store, "mailbox")
+    with store.session() as session:
+        running = session.exec(select(JobRun).where(JobRun.status == "running")).all()
+    store.close()
 
     assert process.returncode == 0, errors[-2000:]
-    assert "allocbot stopped" in errors
+    assert stop_seconds < SHUTDOWN_SECONDS
+    assert holder == REPLICA
+    assert health_status == 200
+    assert holder_after is None
+    assert running == []
+    assert f"allocbot stopping: replica {REPLICA}" in errors
+    assert f"allocbot stopped: replica {REPLICA}" in errors
     assert BOT_TOKEN not in errors
     assert SIGNING_SECRET not in errors
+
+
+def lease_holder(store: Store, name: str) -> str | None:
+    with store.session() as session:
+        lease = get_lease(session, name)
+    return lease.holder if lease else None
 
 
 def test_rejected_bot_token_exits_2(tmp_path, standin, monkeypatch, capsys):
