@@ -227,7 +227,7 @@ def post(settings: Settings, *, dry_run: bool = False, retry_rejected: bool | st
     it leaves for the controllers to their Slack channel too.
     """
     translator = Translator(settings.language)
-    _check_export_folder(settings)
+    check_export_folder(settings)
     store = open_store(settings)
     master = _master_data(settings)
     with store.session() as session:
@@ -370,7 +370,7 @@ def require_files(files: Sequence[Path], pattern: str) -> None:
 FILE_CONNECTORS = ("file", "csv", "json", "datev")
 
 
-def _check_export_folder(settings: Settings) -> None:
+def check_export_folder(settings: Settings) -> None:
     """Raise ConfigError unless a file connector's export folder is, or can become, a folder allocbot may write to.
 
     Nothing is created, so a dry run is checked too. Without this check a

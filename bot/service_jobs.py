@@ -63,10 +63,12 @@ def housekeeping(store: Store, slack: SlackParts) -> None:
 def post_approved(settings: Settings, store: Store) -> None:
     """Run ``allocbot post``: finish vouchers left sending, post new approvals, and tell the controllers what is left."""
     # Imported here because the connectors pull in HTTP clients that the other jobs do not need.
-    from bot.commands import opened_poster
+    from bot.commands import check_export_folder, opened_poster
     from bot.posting.notify import notify_controllers
     from bot.posting.run import run_posting
 
+    # A wrong folder fails the job before any voucher is claimed, instead of leaving vouchers "sending".
+    check_export_folder(settings)
     with opened_poster(settings) as poster:
         result = run_posting(store, poster, settings, Translator(settings.language))
     notify_controllers(result, settings)

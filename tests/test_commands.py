@@ -11,10 +11,12 @@ import pytest
 from sqlmodel import select
 
 from bot.cli import main
+from bot.config import load_settings
 from bot.demo import DEMO_TARGET_PRECISION
 from bot.errors import ConfigError
 from bot.sample import generate
 from bot.sample.master_toml import write_master_data
+from bot.service_jobs import post_approved
 from bot.store.database import Store
 from bot.store.models import VoucherRow
 from connectors.csv_export import COLUMNS
@@ -332,6 +334,19 @@ def test_post_export_dir_under_file(posting_company, dry_run):
     assert status == 2
     assert "key export.export_dir" in err.getvalue()
     assert f"{blocker} is not a folder" in err.getvalue()
+    assert voucher_statuses(store) == {}
+
+
+def test_scheduled_posting_checks_export_dir_before_claiming(posting_company):
+    store, config, folder = posting_company
+    blocker = folder / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        json.dumps(str(folder / "export")), json.dumps(str(blocker / "export"))), encoding="utf-8")
+
+    with pytest.raises(ConfigError, match="export.export_dir"):
+        post_approved(load_settings(config), store)
+
     assert voucher_statuses(store) == {}
 
 
