@@ -200,9 +200,9 @@ class ServiceSettings(_Section):
 
 
 class AuditSettings(_Section):
-    # Audit events older than this are deleted; the Norwegian Bookkeeping Act keeps
-    # documentation of postings for five years after the end of the fiscal year.
-    retention_years: int = Field(5, ge=1, le=100)
+    # Fiscal years to keep audit events. The Norwegian Bookkeeping Act keeps documentation
+    # of postings for five years after the end of the fiscal year, so fewer are refused.
+    retention_years: int = Field(5, ge=5, le=100)
 
 
 class ReportSettings(_Section):
@@ -634,6 +634,8 @@ def _expected(error: ErrorDetails) -> tuple[str, dict[str, object]]:
         digits = _DIGITS_PATTERN.fullmatch(context["pattern"])
         if digits:
             return N_("expected {min} to {max} digits"), {"min": digits[1], "max": digits[2]}
+        if context["pattern"] == _EMAIL:
+            return N_("expected an email address, such as \"controller@example.no\""), {}
     return N_("{reason}"), {"reason": error["msg"]}
 
 

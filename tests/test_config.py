@@ -111,6 +111,8 @@ confidence_treshold = 0.9
     ('[export]\nvat_in_price = "1"\n', "export.vat_in_price", "'1'", "expected a list"),
     ('[export]\nvat_in_price = [true]\n', "export.vat_in_price.0", "True", "expected a text"),
     ('[export]\nvat_in_price = ["1", "1 1"]\n', "export.vat_in_price.1", "'1 1'", "should match pattern"),
+    ('[report]\nrecipients = ["controller"]\n', "report.recipients.0", "'controller'", "expected an email address"),
+    ("[audit]\nretention_years = 4\n", "audit.retention_years", "4", "expected a number of at least 5"),
 ])
 def test_invalid_value_is_described(tmp_path, text, key, value, expected):
     path = write_config(tmp_path, text)
