@@ -2,8 +2,8 @@
 
 Jobs: the full retrain on ``model.retrain_cron``; reminders and
 escalation every 15 minutes in working hours; the resend of unsent
-questions with the housekeeping of handled Slack requests every five
-minutes; the posting run on ``service.post_cron``; the monthly report on
+questions with the housekeeping of handled Slack requests and old job
+runs every five minutes; the posting run on ``service.post_cron``; the monthly report on
 ``report.cron`` when ``report.enabled``; and the deletion of audit
 events older than ``audit.retention_years`` every night.
 
@@ -67,7 +67,9 @@ class CrontabTrigger(CronTrigger):
     On the last Sunday of October the hour 02:00-03:00 passes twice in
     Oslo, and APScheduler's CronTrigger fires "0 2 * * *" in both. Cron
     runs such a job only at the first 02:00. A schedule whose hour field
-    is "*" runs in both hours, because each is a real hour. When the
+    is a single hour is fixed. Any other hour field ("*", a range such as
+    "0-5", a list or a step) runs in both hours, because each is a real
+    hour and skipping one would leave a gap in the schedule. When the
     clocks go forward, 02:00-03:00 does not exist, and APScheduler fires
     a job due in it once, at the same minute after 03:00.
     """
@@ -101,7 +103,7 @@ def crontab_trigger(expression: str, zone: ZoneInfo = OSLO) -> CrontabTrigger:
             raise CrontabError(expression, position) from None
     minute, hour, day, month, weekday = fields
     return CrontabTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=weekday, timezone=zone,
-                          fixed_hour=hour != "*")
+                          fixed_hour=hour.isdigit())
 
 
 def retrain_trigger(settings: Settings) -> CrontabTrigger:

@@ -18,6 +18,11 @@ stopped replica from exiting.
 At the start, each job also claims its last fire time within its catch-up
 window (``misfire_grace_seconds``, longer for the monthly report), so a
 run that fell due while every replica was down runs once after the restart.
+
+A failed run of a job marked ``retry`` (its work is safe to repeat) is
+run again by a sweep ``RETRY_INTERVAL`` after it failed, and again after
+each further failure, until the job's next fire time comes or the fire
+time leaves the job's catch-up window.
 """
 
 from __future__ import annotations
@@ -41,17 +46,21 @@ from bot.jobs import OSLO, latest_fire_time
 from bot.store.database import Store
 from bot.store.leases import (
     claim_job_run,
+    failed_job_runs,
     finish_job_run,
     hand_back_job_runs,
     lapsed_job_runs,
     later_run,
     renew_job_run,
+    retry_job_run,
 )
 from bot.store.models import JobRun, utc_now
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_THREAD = "job-heartbeat"
+# How long after a failed run of a job with ``retry`` the sweep runs it again.
+RETRY_INTERVAL = timedelta(minutes=15)
 
 
 @dataclass(frozen=True)
@@ -60,12 +69,15 @@ class ScheduledJob:
 
     ``catch_up`` is how far back a starting replica looks for a fire time
     that no replica ran; None means ``service.misfire_grace_seconds``.
+    ``retry`` marks work that is safe to repeat after a failure, so a failed
+    run is tried again within that window (see ``RETRY_INTERVAL``).
     """
 
     name: str
     trigger: BaseTrigger
     work: Callable[[datetime], object]
     catch_up: timedelta | None = None
+    retry: bool = False
 
 
 @dataclass
@@ -94,18 +106,24 @@ class JobRunner:
         self._busy = {name: threading.Lock() for name in self.jobs}
         self._active: dict[int, _ActiveRun] = {}
         self._changed = threading.Condition()
+        # _stopping is set when the replica takes no new work. The heartbeat goes on renewing the runs in
+        # progress until _heartbeat_stop is set, once they ended or the shutdown time is up.
         self._stopping = threading.Event()
+        self._heartbeat_stop = threading.Event()
         self._heartbeat = threading.Thread(target=self._beat, name=HEARTBEAT_THREAD, daemon=True)
+        self._renewed_at = time.monotonic()
 
     # -- running ---------------------------------------------------------------------
 
-    def run(self, name: str, due_at: datetime) -> str:
+    def run(self, name: str, due_at: datetime, *, failed_before: datetime | None = None) -> str:
         """Run the job's fire time ``due_at`` if this replica claims it; return the outcome.
 
-        The outcome is "done" or "failed", or the reason nothing ran:
-        "claimed" (another replica has or had this run), "busy" (the job
-        still runs here), "stopping", or "unavailable" (the store could not
-        be reached). An Exception from the job is logged and stored with the run, not raised.
+        With ``failed_before`` (a retry), only a failed run that ended
+        before that time is claimed. The outcome is "done" or
+        "failed", or the reason nothing ran: "claimed" (another replica has
+        or had this run), "busy" (the job still runs here), "stopping", or
+        "unavailable" (the store could not be reached). An Exception from
+        the job is logged and stored with the run, not raised.
         """
         job = self.jobs[name]
         due_at = due_at.astimezone(timezone.utc)
@@ -120,7 +138,7 @@ class JobRunner:
         try:
             try:
                 with self.store.session() as session:
-                    row = claim_job_run(session, name, due_at, self.replica, seconds=self.lease_seconds)
+                    row = self._claim(session, name, due_at, failed_before)
             except SQLAlchemyError as exc:
                 log.error("cannot claim job %s due at %s: %s", name, _text(due_at), exc)
                 return "unavailable"
@@ -130,6 +148,16 @@ class JobRunner:
             return self._execute(job, row)
         finally:
             busy.release()
+
+    def _claim(self, session, name: str, due_at: datetime, failed_before: datetime | None) -> JobRun | None:
+        if failed_before is None:
+            return claim_job_run(session, name, due_at, self.replica, seconds=self.lease_seconds)
+        row = retry_job_run(session, name, due_at, self.replica, seconds=self.lease_seconds,
+                            failed_before=failed_before)
+        if row is not None:
+            log.warning("job %s due at %s failed before (%s); replica %s tries it again as run %s", name,
+                        _text(due_at), row.error, self.replica, row.id)
+        return row
 
     def _execute(self, job: ScheduledJob, row: JobRun) -> str:
         with self._changed:
@@ -164,9 +192,10 @@ class JobRunner:
                 self._active.pop(row.id, None)
                 self._changed.notify_all()
 
-    def spawn(self, name: str, due_at: datetime) -> threading.Thread:
+    def spawn(self, name: str, due_at: datetime, *, failed_before: datetime | None = None) -> threading.Thread:
         """Run a fire time of job ``name`` in a daemon thread of its own, as the scheduler does."""
-        thread = threading.Thread(target=self.run, args=(name, due_at), name=f"job-{name}", daemon=True)
+        thread = threading.Thread(target=self.run, args=(name, due_at), kwargs={"failed_before": failed_before},
+                                  name=f"job-{name}", daemon=True)
         thread.start()
         return thread
 
@@ -183,34 +212,52 @@ class JobRunner:
                 self.spawn(job.name, due_at)
 
     def _beat(self) -> None:
+        """Renew and sweep every ``lease_seconds / 3`` until ``stop_heartbeat``; errors are logged, not raised."""
         interval = self.lease_seconds / 3
-        while not self._stopping.wait(interval):
+        while not self._heartbeat_stop.wait(interval):
             try:
-                self.renew()
+                if self.renew():
+                    self._renewed_at = time.monotonic()
                 self.sweep()
-            except SQLAlchemyError as exc:
-                log.error("job heartbeat of replica %s failed, trying again in %.0f s: %s", self.replica, interval,
-                          exc)
+            except Exception:  # noqa: BLE001 - a dead heartbeat would let other replicas take over every run here
+                log.exception("job heartbeat of replica %s failed, trying again in %.0f s", self.replica, interval)
 
-    def renew(self, now: datetime | None = None) -> None:
-        """Extend the leases of this replica's runs, and warn once about each run that passed its next fire time."""
+    def heartbeat_healthy(self) -> bool:
+        """Return whether the heartbeat thread runs and renewed every run of this replica within ``lease_seconds``."""
+        return self._heartbeat.is_alive() and time.monotonic() - self._renewed_at < self.lease_seconds
+
+    def renew(self, now: datetime | None = None) -> bool:
+        """Extend the leases of this replica's runs, and warn once about each run that passed its next fire time.
+
+        Returns False when the lease of a run could not be renewed because of an error, which is logged.
+        """
         now = now or utc_now()
         with self._changed:
             active = list(self._active.values())
+        renewed = True
         for run in active:
-            with self.store.session() as session:
-                kept = renew_job_run(session, run.run_id, self.replica, seconds=self.lease_seconds, now=now)
-            if not kept:
-                log.error("job %s run %s lost its lease to another replica while it still runs here",
-                          run.job.name, run.run_id)
-            next_fire = run.job.trigger.get_next_fire_time(run.due_at, run.due_at)
-            if not run.overdue_logged and next_fire is not None and now > next_fire:
-                run.overdue_logged = True
-                log.warning("job %s run %s due at %s is still running past its next fire time %s",
-                            run.job.name, run.run_id, _text(run.due_at), _text(next_fire))
+            try:
+                self._renew_run(run, now)
+            except Exception:  # noqa: BLE001 - the other runs still need their renewal
+                log.exception("cannot renew the lease of job %s run %s due at %s", run.job.name, run.run_id,
+                              _text(run.due_at))
+                renewed = False
+        return renewed
+
+    def _renew_run(self, run: _ActiveRun, now: datetime) -> None:
+        with self.store.session() as session:
+            kept = renew_job_run(session, run.run_id, self.replica, seconds=self.lease_seconds, now=now)
+        if not kept:
+            log.error("job %s run %s lost its lease to another replica while it still runs here",
+                      run.job.name, run.run_id)
+        next_fire = run.job.trigger.get_next_fire_time(run.due_at, run.due_at)
+        if not run.overdue_logged and next_fire is not None and now > next_fire:
+            run.overdue_logged = True
+            log.warning("job %s run %s due at %s is still running past its next fire time %s",
+                        run.job.name, run.run_id, _text(run.due_at), _text(next_fire))
 
     def sweep(self, now: datetime | None = None) -> list[threading.Thread]:
-        """Take over the runs whose replica died or handed them back, and run them in threads of their own.
+        """Take over the runs whose replica died or handed them back, retry failed runs, and run each in a thread.
 
         A lapsed run of a job that ran again later is recorded as failed
         instead, because the later run did its work.
@@ -218,6 +265,13 @@ class JobRunner:
         if self._stopping.is_set():
             return []
         now = now or utc_now()
+        threads = self._take_over(now)
+        failed_before = now - RETRY_INTERVAL
+        threads.extend(self.spawn(name, due_at, failed_before=failed_before)
+                       for name, due_at in self._retries(now, failed_before))
+        return threads
+
+    def _take_over(self, now: datetime) -> list[threading.Thread]:
         with self.store.session() as session:
             lapsed = [(row.job, row.due_at) for row in lapsed_job_runs(session, self.jobs, now=now)]
         threads = []
@@ -233,10 +287,34 @@ class JobRunner:
                                    error=f"not resumed: the run due at {_text(newer.due_at)} came after it")
         return threads
 
+    def _retries(self, now: datetime, failed_before: datetime) -> list[tuple[str, datetime]]:
+        """Return the failed runs to try again: of jobs with ``retry``, failed before ``failed_before``.
+
+        A run is left alone once its job's next fire time has come (that run
+        does the work) or its fire time is older than the job's catch-up window.
+        """
+        retrying = [job for job in self.jobs.values() if job.retry]
+        if not retrying:
+            return []
+        oldest = now - max(job.catch_up or self.misfire_grace for job in retrying)
+        with self.store.session() as session:
+            failed = [(row.job, row.due_at) for row in failed_job_runs(
+                session, [job.name for job in retrying], failed_before=failed_before, due_after=oldest)]
+        due = []
+        for name, due_at in failed:
+            job = self.jobs[name]
+            next_fire = job.trigger.get_next_fire_time(due_at, due_at)
+            if due_at > now - (job.catch_up or self.misfire_grace) and (next_fire is None or next_fire > now):
+                due.append((name, due_at))
+        return due
+
     # -- stop -------------------------------------------------------------------------------
 
     def stop_taking_work(self) -> None:
-        """Start no more runs: scheduled fire times, catch-ups and takeovers all return "stopping"."""
+        """Start no more runs: scheduled fire times, catch-ups, takeovers and retries all return "stopping".
+
+        The heartbeat goes on renewing the runs in progress until ``stop_heartbeat``.
+        """
         self._stopping.set()
 
     def wait_idle(self, timeout: float) -> bool:
@@ -248,11 +326,18 @@ class JobRunner:
         with self._changed:
             return sorted(run.job.name for run in self._active.values())
 
-    def hand_back(self) -> list[int]:
-        """End the leases of this replica's unfinished runs, so another replica takes them over at once."""
+    def hand_back(self, *, running_too: bool = False) -> list[int]:
+        """End the leases of this replica's unfinished runs, so another replica takes them over at once.
+
+        A run whose thread still works here is handed back only with
+        ``running_too``, once the shutdown time is up. Call ``stop_heartbeat``
+        first, or its next renewal extends the leases again.
+        """
+        with self._changed:
+            keep = [] if running_too else list(self._active)
         try:
             with self.store.session() as session:
-                handed_back = hand_back_job_runs(session, self.replica)
+                handed_back = hand_back_job_runs(session, self.replica, keep=keep)
         except SQLAlchemyError as exc:
             log.error("cannot hand back the job runs of replica %s; others take them over when their leases pass: "
                       "%s", self.replica, exc)
@@ -263,7 +348,9 @@ class JobRunner:
         return handed_back
 
     def stop_heartbeat(self) -> None:
+        """Stop renewing and sweeping; the leases of runs still going here then lapse after ``lease_seconds``."""
         self._stopping.set()
+        self._heartbeat_stop.set()
         if self._heartbeat.is_alive():
             self._heartbeat.join(timeout=5)
 

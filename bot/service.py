@@ -7,9 +7,9 @@ lease, and one at a time sends questions (the delivery lock in
 ``bot.handlers.delivery``). Unsent questions are also sent at the start.
 
 SIGTERM or SIGINT stops the replica: it stops the Slack server and takes
-no new work, lets the job run and the mail message in progress finish for
-up to ``service.shutdown_seconds``, hands back the runs still going and
-releases its leases, so another replica takes them over at once.
+no new work, lets the job runs and the mail message in progress finish
+within one shared ``service.shutdown_seconds``, hands back the runs still
+going and releases its leases, so another replica takes them over at once.
 """
 
 from __future__ import annotations
@@ -70,9 +70,9 @@ def run(settings: Settings, stop: threading.Event | None = None) -> int:
                        lease_seconds=service.lease_seconds, misfire_grace_seconds=service.misfire_grace_seconds)
     scheduler = build_scheduler(runner, misfire_grace_seconds=service.misfire_grace_seconds)
     watcher = _mailbox_watcher(settings, pipeline, slack, replica)
-    checks = {"scheduler": lambda: scheduler.running}
+    checks = {"scheduler": lambda: scheduler.running, "heartbeat": runner.heartbeat_healthy}
     if watcher is not None:
-        checks["mailbox"] = watcher.thread.is_alive
+        checks["mailbox"] = watcher.healthy
 
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         if threading.current_thread() is threading.main_thread():
@@ -101,7 +101,13 @@ def run(settings: Settings, stop: threading.Event | None = None) -> int:
 
 def _shutdown(settings: Settings, replica: str, server, scheduler, runner: JobRunner,
               watcher: MailboxWatcher | None) -> None:
-    """Take no new work, let the work in progress finish for up to ``service.shutdown_seconds``, hand back the rest."""
+    """Take no new work, let the work in progress finish within ``service.shutdown_seconds``, hand back the rest.
+
+    The job runs and the mail message in progress share one deadline: the
+    mailbox job stops in a thread of its own while this thread waits for
+    the runs. The heartbeat renews the runs' leases until they end or the
+    time is up, so no other replica takes over a run that still works here.
+    """
     limit = settings.service.shutdown_seconds
     deadline = time.monotonic() + limit
     log.info("allocbot stopping: replica %s, waiting up to %d s for the work in progress", replica, limit)
@@ -109,16 +115,24 @@ def _shutdown(settings: Settings, replica: str, server, scheduler, runner: JobRu
     runner.stop_taking_work()
     if scheduler.running:
         scheduler.shutdown(wait=False)
+    mailbox_stopping = None
     if watcher is not None:
-        watcher.stop_event.set()
+        remaining = max(0.0, deadline - time.monotonic())
+        mailbox_stopping = threading.Thread(target=watcher.stop, kwargs={"timeout": remaining}, name="mailbox-stop")
+        mailbox_stopping.start()
 
-    if not runner.wait_idle(max(0.0, deadline - time.monotonic())):
+    idle = runner.wait_idle(max(0.0, deadline - time.monotonic()))
+    if not idle:
         log.warning("jobs %s still running after %d s; replica %s hands them back", runner.active_jobs(), limit,
                     replica)
-    if watcher is not None:
-        watcher.stop(timeout=max(0.0, deadline - time.monotonic()))
-    runner.hand_back()
+    if mailbox_stopping is not None:
+        # watcher.stop bounds its own wait by the limit and then releases the mailbox lease.
+        mailbox_stopping.join()
     runner.stop_heartbeat()
+    # A run still going when the time is up is handed back last, right before the process exits. Its daemon
+    # thread ends with the process, in the middle of its work. Another replica then runs the fire time again
+    # from the start, as after a crash.
+    runner.hand_back(running_too=not idle)
 
 
 def _mailbox_watcher(settings: Settings, pipeline, slack: SlackParts, replica: str) -> MailboxWatcher | None:

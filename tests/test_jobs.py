@@ -102,6 +102,15 @@ def test_hourly_job_runs_in_both_repeated_hours():
                      utc(2026, 10, 25, 2)]
 
 
+@pytest.mark.parametrize("cron", ["*/30 0-5 * * *", "*/30 0,1,2,3 * * *", "*/30 */1 * * *"])
+def test_hour_range_runs_in_both_repeated_hours(cron):
+    times = fire_times(crontab_trigger(cron), utc(2026, 10, 24, 23), utc(2026, 10, 25, 2))
+
+    # 01:00-02:00 in summer time, then both 02:00-03:00 hours (00:00-02:00 UTC): no half hour is skipped.
+    assert times == [utc(2026, 10, 24, 23), utc(2026, 10, 24, 23, 30), utc(2026, 10, 25, 0),
+                     utc(2026, 10, 25, 0, 30), utc(2026, 10, 25, 1), utc(2026, 10, 25, 1, 30)]
+
+
 def test_day_without_dst_change_unchanged():
     times = fire_times(crontab_trigger("0 2 * * *"), utc(2026, 11, 1), utc(2026, 11, 4))
 

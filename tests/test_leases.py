@@ -6,6 +6,8 @@ import threading
 import time
 from datetime import datetime, timedelta, timezone
 
+from sqlmodel import select
+
 from bot.lease_keeper import LeaseKeeper
 from bot.store.leases import (
     acquire_lease,
@@ -16,11 +18,14 @@ from bot.store.leases import (
     job_run,
     lapsed_job_runs,
     later_run,
+    prune_job_runs,
     release_lease,
     renew_job_run,
     renew_lease,
+    retry_job_run,
 )
 from bot.store.locks import store_lock
+from bot.store.models import JobRun
 
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=timezone.utc)
 DUE = datetime(2026, 12, 5, 8, 30, tzinfo=timezone.utc)
@@ -354,3 +359,92 @@ def test_store_lock_exclusive_between_threads(store):
     assert waited >= 0.5
     assert other_name
     assert held_after
+
+
+def test_store_lock_without_limit_waits_for_holder(store):
+    holding = threading.Event()
+    waiting = threading.Event()
+    order: list[str] = []
+
+    def hold() -> None:
+        with store_lock(store, "report", wait_seconds=0) as held:
+            assert held
+            holding.set()
+            assert waiting.wait(10)
+            time.sleep(0.3)
+            order.append("first released")
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert holding.wait(10)
+    with store_lock(store, "report", wait_seconds=None, on_wait=waiting.set) as held:
+        order.append("second holds")
+    holder.join(10)
+
+    assert held
+    assert waiting.is_set()
+    assert order == ["first released", "second holds"]
+
+
+def finished_run(session, job: str, due_at: datetime, finished_at: datetime, *, error: str | None = None) -> int:
+    row = claim_job_run(session, job, due_at, "a", seconds=60, now=due_at)
+    finish_job_run(session, row.id, "a", error=error, now=finished_at)
+    return row.id
+
+
+def test_prune_keeps_recent_running_and_newest(store):
+    cutoff = NOW - timedelta(days=30)
+    with store.session() as session:
+        old_done = finished_run(session, "posting", cutoff - timedelta(days=2), cutoff - timedelta(days=2))
+        old_failed = finished_run(session, "posting", cutoff - timedelta(days=1), cutoff - timedelta(days=1),
+                                  error="ERP timed out")
+        recent = finished_run(session, "posting", NOW - timedelta(days=1), NOW - timedelta(days=1))
+        newest_of_job = finished_run(session, "monthly-report", cutoff - timedelta(days=40),
+                                     cutoff - timedelta(days=40))
+        running = claim_job_run(session, "retrain", cutoff - timedelta(days=5), "a", seconds=60,
+                                now=cutoff - timedelta(days=5)).id
+    with store.session() as session:
+        deleted = prune_job_runs(session, cutoff)
+    with store.session() as session:
+        left = {row.id for row in session.exec(select(JobRun))}
+
+    assert deleted == 2
+    assert old_done not in left
+    assert old_failed not in left
+    assert left == {recent, newest_of_job, running}
+
+
+def test_failed_run_claimed_again_once(store):
+    with store.session() as session:
+        run_id = finished_run(session, "monthly-report", DUE, NOW, error="SMTP server unreachable")
+    with store.session() as session:
+        too_early = retry_job_run(session, "monthly-report", DUE, "b", seconds=60, failed_before=NOW, now=later(1))
+    with store.session() as session:
+        retried = retry_job_run(session, "monthly-report", DUE, "b", seconds=60, failed_before=later(1),
+                                now=later(1))
+    with store.session() as session:
+        again = retry_job_run(session, "monthly-report", DUE, "c", seconds=60, failed_before=later(1),
+                              now=later(2))
+
+    assert too_early is None
+    assert retried.id == run_id
+    assert retried.status == "running"
+    assert retried.replica == "b"
+    assert retried.finished_at is None
+    assert again is None
+
+
+def test_housekeeping_prunes_month_old_runs(store):
+    from bot.service_jobs import prune_job_history
+
+    with store.session() as session:
+        month_old = finished_run(session, "posting", NOW - timedelta(days=31), NOW - timedelta(days=31))
+        week_old = finished_run(session, "posting", NOW - timedelta(days=7), NOW - timedelta(days=7))
+
+    deleted = prune_job_history(store, NOW)
+    with store.session() as session:
+        left = {row.id for row in session.exec(select(JobRun))}
+
+    assert deleted == 1
+    assert month_old not in left
+    assert left == {week_old}

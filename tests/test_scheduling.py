@@ -9,13 +9,16 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from sqlmodel import select
 
+from bot.config import ServiceSettings, Settings
 from bot.jobs import OSLO, crontab_trigger
-from bot.scheduling import ClaimingExecutor, JobRunner, ScheduledJob, build_scheduler
+from bot.scheduling import RETRY_INTERVAL, ClaimingExecutor, JobRunner, ScheduledJob, build_scheduler
+from bot.service import _shutdown
 from bot.store.leases import claim_job_run, finish_job_run, job_run
-from bot.store.models import JobRun
+from bot.store.models import JobRun, utc_now
 
 DUE = datetime(2026, 12, 5, 9, 0, tzinfo=timezone.utc)
 
@@ -194,7 +197,8 @@ def test_handed_back_run_taken_over_at_once(store):
 
     stopping.stop_taking_work()
     idle = stopping.wait_idle(0.2)
-    handed_back = stopping.hand_back()
+    kept = stopping.hand_back()
+    handed_back = stopping.hand_back(running_too=True)
     taken = other.sweep()
     for taken_thread in taken:
         taken_thread.join(10)
@@ -203,10 +207,176 @@ def test_handed_back_run_taken_over_at_once(store):
     rows = job_runs(store)
 
     assert not idle
+    assert kept == []
     assert len(handed_back) == 1
     assert other_work.calls == Counter({DUE: 1})
     assert rows[0].replica == "b"
     assert rows[0].status == "done"
+
+
+def test_stopping_runner_keeps_renewing_until_idle(store):
+    work = Work(block=True)
+    stopping = make_runner(store, "a", work, lease_seconds=0.6, grace=1)
+    other = make_runner(store, "b", Work(), lease_seconds=0.6, grace=1)
+    stopping.start(now=DUE + timedelta(minutes=10))
+    thread = stopping.spawn("posting", DUE)
+    assert work.started.wait(10)
+
+    stopping.stop_taking_work()
+    # Twice the lease: without renewals the run would have lapsed by now.
+    idle_early = stopping.wait_idle(1.2)
+    taken = other.sweep()
+    work.release.set()
+    idle = stopping.wait_idle(10)
+    stopping.stop_heartbeat()
+    thread.join(10)
+    rows = job_runs(store)
+
+    assert not idle_early
+    assert taken == []
+    assert idle
+    assert [(row.replica, row.status) for row in rows] == [("a", "done")]
+    assert work.calls == Counter({DUE: 1})
+
+
+class StoppedServer:
+    """The Slack server's part in the shutdown: stop() only, since no request comes in here."""
+
+    def stop(self) -> None:
+        pass
+
+
+def test_shutdown_hands_back_run_when_time_is_up(store):
+    settings = Settings(service=ServiceSettings(shutdown_seconds=2))
+    work = Work(block=True)
+    stopping = make_runner(store, "a", work, lease_seconds=0.6, grace=1)
+    other = make_runner(store, "b", Work(), lease_seconds=0.6, grace=1)
+    stopping.start(now=DUE + timedelta(minutes=10))
+    thread = stopping.spawn("posting", DUE)
+    assert work.started.wait(10)
+    swept: list[threading.Thread] = []
+    # Sweeps twice the lease into the shutdown wait, while the run still works here.
+    sweeper = threading.Timer(1.2, lambda: swept.extend(other.sweep()))
+    sweeper.start()
+
+    started = time.monotonic()
+    _shutdown(settings, "a", StoppedServer(), BackgroundScheduler(), stopping, None)
+    waited = time.monotonic() - started
+    sweeper.join(10)
+    row = job_runs(store)[0]
+    work.release.set()
+    thread.join(10)
+
+    assert swept == []
+    assert 2 <= waited < 4
+    assert row.replica == "a"
+    assert row.status == "running"
+    assert row.lease_until < utc_now()
+
+
+def test_heartbeat_survives_error_and_reports_it(store, caplog):
+    class BrokenTrigger(CronTrigger):
+        """Fails where the heartbeat asks for the fire time after a run's, as a bug in a trigger would."""
+
+        def get_next_fire_time(self, previous_fire_time, now):
+            if previous_fire_time is not None:
+                raise ValueError("broken trigger")
+            return super().get_next_fire_time(previous_fire_time, now)
+
+    work = Work(block=True)
+    runner = make_runner(store, "a", work, trigger=BrokenTrigger(year=2000, timezone=timezone.utc),
+                         lease_seconds=0.6)
+    runner.start()
+    thread = runner.spawn("posting", DUE)
+    assert work.started.wait(10)
+    healthy_at_start = runner.heartbeat_healthy()
+
+    time.sleep(1.5)
+    alive = runner._heartbeat.is_alive()
+    healthy_after_errors = runner.heartbeat_healthy()
+    work.release.set()
+    thread.join(10)
+    runner.stop_heartbeat()
+    failures = [record for record in caplog.records if "cannot renew the lease of job posting" in record.message]
+
+    assert healthy_at_start
+    assert alive
+    assert not healthy_after_errors
+    assert len(failures) >= 2
+    assert all(record.exc_info is not None for record in failures)
+    assert not runner.heartbeat_healthy()
+
+
+def test_heartbeat_healthy_while_renewing(store):
+    runner = make_runner(store, "a", Work(), lease_seconds=0.6, grace=1)
+    before_start = runner.heartbeat_healthy()
+    runner.start(now=DUE + timedelta(minutes=10))
+
+    time.sleep(1.0)
+    renewing = runner.heartbeat_healthy()
+    runner.stop_heartbeat()
+
+    assert not before_start
+    assert renewing
+    assert not runner.heartbeat_healthy()
+
+
+def retrying_runner(store, work: Work, *, catch_up: timedelta = timedelta(days=4), retry: bool = True) -> JobRunner:
+    """Return a runner with a job that fires on 1 January only, so no later fire time is near the real clock."""
+    trigger = CronTrigger(month=1, day=1, hour=0, timezone=timezone.utc)
+    job = ScheduledJob("monthly-report", trigger, work, catch_up=catch_up, retry=retry)
+    return JobRunner(store, "a", [job], lease_seconds=60, misfire_grace_seconds=900)
+
+
+class FailsOnce(Work):
+    """A job's work that fails at its first call and succeeds after."""
+
+    def __call__(self, due_at: datetime) -> None:
+        super().__call__(due_at)
+        if sum(self.calls.values()) == 1:
+            raise RuntimeError("SMTP server unreachable")
+
+
+def test_failed_run_retried_after_interval(store, caplog):
+    caplog.set_level(logging.INFO, logger="bot.scheduling")
+    work = FailsOnce()
+    runner = retrying_runner(store, work)
+    due = utc_now().replace(microsecond=0) - timedelta(hours=1)
+
+    first = runner.run("monthly-report", due)
+    failed_at = utc_now()
+    too_early = runner.sweep(now=failed_at + RETRY_INTERVAL - timedelta(minutes=1))
+    retried = runner.sweep(now=failed_at + RETRY_INTERVAL + timedelta(seconds=1))
+    for thread in retried:
+        thread.join(10)
+    rows = job_runs(store)
+
+    assert first == "failed"
+    assert too_early == []
+    assert len(retried) == 1
+    assert work.calls == Counter({due: 2})
+    assert [(row.status, row.error) for row in rows] == [("done", "")]
+    assert any("monthly-report" in record.message and "tries it again" in record.message
+               for record in caplog.records)
+
+
+@pytest.mark.parametrize(("retry", "catch_up", "later"), [
+    (False, timedelta(days=4), timedelta(0)),
+    (True, timedelta(minutes=30), timedelta(0)),
+    (True, timedelta(days=400), timedelta(days=370)),
+])
+def test_failed_run_not_retried(store, retry, catch_up, later):
+    work = Work(error=RuntimeError("SMTP server unreachable"))
+    runner = retrying_runner(store, work, catch_up=catch_up, retry=retry)
+    due = utc_now().replace(microsecond=0) - timedelta(hours=1)
+
+    runner.run("monthly-report", due)
+    # After the catch-up window, after the next 1 January, or a job without retry.
+    threads = runner.sweep(now=utc_now() + RETRY_INTERVAL + later + timedelta(minutes=1))
+
+    assert threads == []
+    assert work.calls == Counter({due: 1})
+    assert [row.status for row in job_runs(store)] == ["failed"]
 
 
 def test_stopping_runner_starts_nothing(store):

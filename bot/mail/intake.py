@@ -16,9 +16,12 @@ A message whose claim is already final was handled before (the move was
 lost, say, in a dropped connection), so it is only moved now. A claim
 younger than the claim lease (``CLAIM_LEASE``, or ``service.lease_seconds``
 in ``allocbot run``) belongs to another poller at work, so it is left
-alone. An older one was left by a crash, and the message is handled
-again. Its documents are recognised by their SHA-256, so nothing is
-stored twice. Mail is never deleted.
+alone. The poller at work renews its claim every third of that lease
+while it handles the message, so a slow message (OCR) keeps its claim.
+An older claim was left by a crash, and the message is handled again by
+the one poller whose compare-and-set on ``claimed_at`` succeeds. Its
+documents are recognised by their SHA-256, so nothing is stored twice.
+Mail is never deleted.
 """
 
 from __future__ import annotations
@@ -26,13 +29,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import timedelta
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from email.parser import BytesHeaderParser
 from email.utils import parseaddr
 
 from imapclient.exceptions import IMAPClientError, LoginError
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config import Settings
 from bot.errors import InputError
@@ -88,9 +93,8 @@ class MailIntake:
         self.pipeline = pipeline
         self.reply = reply
         self.mailbox_factory = mailbox_factory or (lambda: Mailbox(settings.mailbox, source=settings.source))
-        # Only the holder of the mailbox lease polls in allocbot run, so there a claim older than that lease was
-        # left by a replica that died or stopped. NOTE: an allocbot poll --once that handles one message for
-        # longer than this beside allocbot run would see it handled twice (stored once, replied to twice).
+        # A claim older than this was left by a poller that died or stopped, because a live one renews its
+        # claim every third of it.
         self.claim_lease = claim_lease
         # Shared with the Slack app's decisions in ``allocbot run``: the classifier is not thread-safe.
         self.lock = lock or threading.Lock()
@@ -119,11 +123,12 @@ class MailIntake:
                 time.sleep(wait)
         return result
 
-    def poll(self, mailbox: Mailbox, result: PollResult | None = None,
-             stop: threading.Event | None = None) -> PollResult:
+    def poll(self, mailbox: Mailbox, result: PollResult | None = None, stop: threading.Event | None = None,
+             lease_held: threading.Event | None = None) -> PollResult:
         """Handle every message now in the folder over an open connection; add to ``result`` when given.
 
-        When ``stop`` is set, the poll returns after the message in progress.
+        When ``stop`` is set, or ``lease_held`` (the "mailbox" lease of
+        ``allocbot run``) is cleared, the poll returns after the message in progress.
         """
         result = result if result is not None else PollResult()
         settings = self.settings.mailbox
@@ -134,6 +139,9 @@ class MailIntake:
         for uid in uids:
             if stop is not None and stop.is_set():
                 log.info("mailbox poll stopped before UID %d", uid)
+                break
+            if lease_held is not None and not lease_held.is_set():
+                log.warning("mailbox poll stopped before UID %d: this replica lost the mailbox lease", uid)
                 break
             raw = mailbox.fetch(uid)
             if raw is None:
@@ -176,14 +184,26 @@ class MailIntake:
             log.info("mail %s (%s) is being handled by another poller; skipping it", label, message_id)
             return "skipped"
         if not claimed:
-            log.warning("mail %s (%s) was interrupted before; handling it again", label, message_id)
+            now = utc_now()
             with self.pipeline.store.session() as session:
-                reclaim_message(session, row.id)
+                taken_over = reclaim_message(session, row.id, row.claimed_at, now=now)
+            if not taken_over:
+                log.info("mail %s (%s) was taken over by another poller; skipping it", label, message_id)
+                return "skipped"
+            log.warning("mail %s (%s) was interrupted before; handling it again", label, message_id)
+            row.claimed_at = now
+        with self._claim_kept(row):
+            return self._handle_claimed(mailbox, key, row, mail, problem, allowed=allowed, automatic=automatic)
+
+    def _handle_claimed(self, mailbox: Mailbox, key: MailKey, row: MailMessage, mail: ReceivedMail | None,
+                        problem: InputError | None, *, allowed: bool, automatic: bool) -> str:
+        settings = self.settings.mailbox
+        label = f"{key.folder} UID {key.uid}"
         failpoint("mail.after_claim")
 
         if not allowed:
             log.warning("mail %s rejected: sender not allowed", label)
-            self._finish(row, "rejected", error=f"sender {sender} not allowed")
+            self._finish(row, "rejected", error=f"sender {row.sender} not allowed")
             self._move(mailbox, row, key.uid, settings.rejected_folder)
             return "rejected"
         if problem is not None:
@@ -194,6 +214,36 @@ class MailIntake:
             log.info("mail %s is an automatic message; handling it without a reply", label)
             self._silent.add(row.id)
         return self._process(mailbox, row, key.uid, mail)
+
+    @contextmanager
+    def _claim_kept(self, row: MailMessage) -> Iterator[None]:
+        """Renew the claim of ``row`` every third of the claim lease in a thread while the block runs."""
+        done = threading.Event()
+        keeper = threading.Thread(target=self._renew_claim, args=(row.id, row.claimed_at, done),
+                                  name=f"mail-claim-{row.id}", daemon=True)
+        keeper.start()
+        try:
+            yield
+        finally:
+            done.set()
+            keeper.join()
+
+    def _renew_claim(self, row_id: int, claimed_at: datetime, done: threading.Event) -> None:
+        interval = self.claim_lease.total_seconds() / 3
+        while not done.wait(interval):
+            now = utc_now()
+            try:
+                with self.pipeline.store.session() as session:
+                    renewed = reclaim_message(session, row_id, claimed_at, now=now)
+            except SQLAlchemyError as exc:
+                log.error("cannot renew the claim of mail message %s, trying again in %.0f s: %s", row_id,
+                          interval, exc)
+                continue
+            if not renewed:
+                # Finished meanwhile, or taken over by a poller that found the claim stale.
+                log.debug("claim of mail message %s is no longer renewed: it changed meanwhile", row_id)
+                return
+            claimed_at = now
 
     def _process(self, mailbox: Mailbox, row: MailMessage, uid: int, mail: ReceivedMail) -> str:
         settings = self.settings.mailbox

@@ -8,14 +8,16 @@ reconnects with backoff, from 1 s doubling to ``MAX_BACKOFF_SECONDS``.
 
 With a ``LeaseKeeper``, as in ``allocbot run``, the job polls only while
 this replica holds the "mailbox" lease, so of several replicas one polls
-and the others wait to take over when its lease lapses. It stops polling
-when the lease is lost, after the IDLE wait in progress ends.
+and the others wait to take over when its lease lapses. When the lease is
+lost, it stops after the message in progress, or after the IDLE wait in
+progress ends.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 
 from imapclient.exceptions import IMAPClientError, LoginError
 
@@ -36,6 +38,8 @@ class MailboxWatcher:
         self.stop_event = threading.Event()
         # Held while messages are handled, so that stop() can wait for the message in progress.
         self._working = threading.Lock()
+        # When the mailbox began to fail (monotonic seconds): a refused login or lost connection; None while it works.
+        self._failing_since: float | None = None
         self.thread = threading.Thread(target=self._run, name="mailbox", daemon=True)
 
     def start(self) -> None:
@@ -69,6 +73,16 @@ class MailboxWatcher:
                         "again")
         return finished
 
+    def healthy(self) -> bool:
+        """Tell whether the job runs and has not been failing to read the mailbox for a poll interval or longer.
+
+        A replica that waits for the lease is healthy: another one polls.
+        """
+        failing_since = self._failing_since
+        if not self.thread.is_alive():
+            return False
+        return failing_since is None or time.monotonic() - failing_since < self.poll_seconds
+
     def _may_poll(self) -> bool:
         return not self.stop_event.is_set() and (self.lease is None or self.lease.held.is_set())
 
@@ -90,7 +104,9 @@ class MailboxWatcher:
                     backoff = 1.0
                     while self._may_poll():
                         with self._working:
-                            self.intake.poll(mailbox, stop=self.stop_event)
+                            self.intake.poll(mailbox, stop=self.stop_event,
+                                             lease_held=self.lease.held if self.lease is not None else None)
+                        self._failing_since = None
                         mailbox.wait(self.poll_seconds)
             except LoginError as exc:
                 log.error("mailbox login rejected, trying again in %.0f s: %s", backoff, exc)
@@ -102,5 +118,7 @@ class MailboxWatcher:
                 return
             except Exception:  # noqa: BLE001 - the job must outlive one bad message; the next round tries again
                 log.exception("mailbox job failed, trying again in %.0f s", backoff)
+            if self._failing_since is None:
+                self._failing_since = time.monotonic()
             self.stop_event.wait(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)

@@ -4,8 +4,8 @@ The report has three deliveries: the email, the Slack message with the
 figures, and the chart in Slack, which follows the message. Each delivery
 that succeeds is recorded in the audit log (actions ``report_emailed``,
 ``report_posted`` and ``report_plot_posted``, subject ``monthly_report``
-and the month as YYYY-MM). A sender holds the store's report lock
-(``bot.report.lock``) while it checks the records, sends and records, so
+and the month as YYYY-MM). A sender holds the store lock "report"
+(``bot.store.locks``) while it checks the records, sends and records, so
 a second call, in this process or another replica, sends nothing twice.
 
 A delivery whose channel is not configured is skipped and logged. A failed
@@ -34,7 +34,6 @@ from bot.errors import AllocbotError
 from bot.failpoints import failpoint
 from bot.i18n import N_, Translator
 from bot.records import BOT_ACTOR
-from bot.report.lock import report_lock
 from bot.report.mailer import ReportMailError, build_message, send_message
 from bot.report.months import months_ending, previous_month
 from bot.report.plot import MONTHS_SHOWN, render_plot
@@ -43,11 +42,13 @@ from bot.report.stats import MonthFigures, monthly_figures
 from bot.report.text import month_name, report_text, subject
 from bot.store.audit import audit
 from bot.store.database import Store
+from bot.store.locks import store_lock
 from bot.store.models import AuditEvent, utc_now
 
 log = logging.getLogger(__name__)
 
 AUDIT_SUBJECT = "monthly_report"
+REPORT_LOCK = "report"
 # Errors of one delivery that leave the others to run; anything else is a bug and propagates.
 DELIVERY_ERRORS = (AllocbotError, ReportMailError, SlackClientError, OSError, ValueError)
 RECORD_ATTEMPTS = 3
@@ -137,6 +138,10 @@ def send_monthly_report(settings: Settings, store: Store, *, month: date | None 
     return any(outcome.status == "sent" for outcome in outcomes)
 
 
+def _log_lock_wait() -> None:
+    log.info("report lock is taken by another sender; waiting for it to finish")
+
+
 def deliver_monthly_report(settings: Settings, store: Store, month: date, *,
                            again: bool = False) -> list[DeliveryOutcome]:
     """Send the report of ``month`` by each delivery that is configured and not recorded, and return each outcome."""
@@ -146,7 +151,7 @@ def deliver_monthly_report(settings: Settings, store: Store, month: date, *,
     log.info("monthly report for %s: sending%s", key, " again" if again else "")
 
     outcomes: list[DeliveryOutcome] = []
-    with report_lock(store):
+    with store_lock(store, REPORT_LOCK, wait_seconds=None, on_wait=_log_lock_wait):
         recorded = {delivery.name for delivery in deliveries if _is_recorded(store, delivery.action, key)}
         if recorded == {delivery.name for delivery in deliveries} and not again:
             log.info("monthly report for %s was sent before by every delivery; nothing to send", key)

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Collection
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, or_, update
+from sqlalchemy import case, delete, func, or_, update
 from sqlmodel import Session, col, select
 
 from bot.store.models import JobRun, Lease, utc_now
@@ -132,16 +132,61 @@ def finish_job_run(session: Session, run_id: int, replica: str, *, error: str | 
     return result.rowcount == 1
 
 
-def hand_back_job_runs(session: Session, replica: str, *, now: datetime | None = None) -> list[int]:
-    """End the leases of this replica's running job runs, so that another replica takes them over at once."""
+def hand_back_job_runs(session: Session, replica: str, *, keep: Collection[int] = (),
+                       now: datetime | None = None) -> list[int]:
+    """End the leases of this replica's running job runs but those in ``keep``, so another replica takes them over."""
     now = now or utc_now()
     handed_back = session.exec(
         update(JobRun)
-        .where(col(JobRun.replica) == replica, col(JobRun.status) == "running")
+        .where(col(JobRun.replica) == replica, col(JobRun.status) == "running", col(JobRun.id).not_in(list(keep)))
         .values(lease_until=now - timedelta(microseconds=1))
         .returning(col(JobRun.id))
     )
     return sorted(handed_back.scalars().all())
+
+
+def retry_job_run(session: Session, job: str, due_at: datetime, replica: str, *, seconds: float,
+                  failed_before: datetime, now: datetime | None = None) -> JobRun | None:
+    """Claim a failed run of ``job`` due at ``due_at`` again, if it failed before ``failed_before``; return its row.
+
+    The row keeps the error of the failed attempt until this attempt
+    finishes. Like a claim, it is one conditional UPDATE, so of several
+    replicas that try at once only one gets the run.
+    """
+    now = now or utc_now()
+    claimed = session.exec(
+        update(JobRun)
+        .where(col(JobRun.job) == job, col(JobRun.due_at) == due_at, col(JobRun.status) == "failed",
+               col(JobRun.finished_at) < failed_before)
+        .values(status="running", replica=replica, started_at=now, lease_until=now + timedelta(seconds=seconds),
+                finished_at=None)
+        .returning(col(JobRun.id))
+    ).scalar()
+    return None if claimed is None else session.get(JobRun, claimed, populate_existing=True)
+
+
+def failed_job_runs(session: Session, jobs: Collection[str], *, failed_before: datetime,
+                    due_after: datetime) -> list[JobRun]:
+    """Return the failed runs of ``jobs`` due after ``due_after`` that ended before ``failed_before``, oldest first."""
+    statement = (
+        select(JobRun)
+        .where(col(JobRun.job).in_(list(jobs)), col(JobRun.status) == "failed",
+               col(JobRun.finished_at) < failed_before, col(JobRun.due_at) > due_after)
+        .order_by(col(JobRun.due_at), col(JobRun.id))
+        .execution_options(populate_existing=True)
+    )
+    return list(session.exec(statement))
+
+
+def prune_job_runs(session: Session, finished_before: datetime) -> int:
+    """Delete the runs that finished before ``finished_before``, but the newest run of each job; return how many."""
+    newest = select(func.max(JobRun.id)).group_by(col(JobRun.job))
+    result = session.exec(
+        delete(JobRun)
+        .where(col(JobRun.status) != "running", col(JobRun.finished_at) < finished_before,
+               col(JobRun.id).not_in(newest))
+    )
+    return result.rowcount
 
 
 def lapsed_job_runs(session: Session, jobs: Collection[str], *, now: datetime | None = None) -> list[JobRun]:

@@ -5,8 +5,8 @@ name, on a connection of its own; the server releases it when that
 connection ends, also when the process is killed. A SQLite file gets an
 flock on a lock file beside it, which the operating system releases when
 the process ends. An in-memory SQLite database belongs to one process,
-so a thread lock is enough. ``bot.store.posting_lock`` works the same way
-for the posting run, but waits without a limit.
+so a thread lock is enough. The posting run (``bot.store.posting_lock``)
+and the monthly report (``bot.report.monthly``) wait for theirs without a limit.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import text
@@ -33,22 +33,26 @@ _memory_guard = threading.Lock()
 
 
 @contextmanager
-def store_lock(store: Store, name: str, *, wait_seconds: float) -> Iterator[bool]:
+def store_lock(store: Store, name: str, *, wait_seconds: float | None,
+               on_wait: Callable[[], None] | None = None) -> Iterator[bool]:
     """Hold the lock ``name`` of ``store`` for the ``with`` block; yield False when it stayed taken for ``wait_seconds``.
 
-    The block runs either way, so the caller decides what to skip without it.
+    With ``wait_seconds`` None it waits as long as the holder keeps the
+    lock and always yields True. ``on_wait`` is called once when the lock
+    is taken at the first try, before the wait. The block runs either
+    way, so the caller decides what to skip without it.
     """
     if store.engine.dialect.name == "postgresql":
-        with _advisory_lock(store, name, wait_seconds) as held:
+        with _advisory_lock(store, name, wait_seconds, on_wait) as held:
             yield held
         return
 
     database = store.url.database
     if not database or database == ":memory:":
-        with _memory_lock(store, name, wait_seconds) as held:
+        with _memory_lock(store, name, wait_seconds, on_wait) as held:
             yield held
         return
-    with _file_lock(f"{database}.{name}.lock", wait_seconds) as held:
+    with _file_lock(f"{database}.{name}.lock", wait_seconds, on_wait) as held:
         yield held
 
 
@@ -57,18 +61,26 @@ def _advisory_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(f"allocbot:{name}".encode()).digest()[:8], "big", signed=True)
 
 
+def _deadline(wait_seconds: float | None) -> float:
+    return time.monotonic() + wait_seconds if wait_seconds is not None else float("inf")
+
+
 @contextmanager
-def _advisory_lock(store: Store, name: str, wait_seconds: float) -> Iterator[bool]:
+def _advisory_lock(store: Store, name: str, wait_seconds: float | None,
+                   on_wait: Callable[[], None] | None) -> Iterator[bool]:
     key = _advisory_key(name)
-    deadline = time.monotonic() + wait_seconds
+    deadline = _deadline(wait_seconds)
     with store.engine.connect() as connection:
-        held = False
-        while True:
-            held = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
-            connection.commit()
-            if held or time.monotonic() >= deadline:
-                break
+        held = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
+        if not held and on_wait is not None:
+            on_wait()
+        if not held and wait_seconds is None:
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            held = True
+        while not held and time.monotonic() < deadline:
             time.sleep(RETRY_SECONDS)
+            held = bool(connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar())
+        connection.commit()
         try:
             yield held
         finally:
@@ -78,19 +90,18 @@ def _advisory_lock(store: Store, name: str, wait_seconds: float) -> Iterator[boo
 
 
 @contextmanager
-def _file_lock(path: str, wait_seconds: float) -> Iterator[bool]:
-    deadline = time.monotonic() + wait_seconds
+def _file_lock(path: str, wait_seconds: float | None, on_wait: Callable[[], None] | None) -> Iterator[bool]:
+    deadline = _deadline(wait_seconds)
     with open(path, "a") as handle:
-        held = False
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                held = True
-            except BlockingIOError:
-                pass
-            if held or time.monotonic() >= deadline:
-                break
+        held = _try_flock(handle)
+        if not held and on_wait is not None:
+            on_wait()
+        if not held and wait_seconds is None:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            held = True
+        while not held and time.monotonic() < deadline:
             time.sleep(RETRY_SECONDS)
+            held = _try_flock(handle)
         try:
             yield held
         finally:
@@ -98,11 +109,24 @@ def _file_lock(path: str, wait_seconds: float) -> Iterator[bool]:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _try_flock(handle) -> bool:
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
 @contextmanager
-def _memory_lock(store: Store, name: str, wait_seconds: float) -> Iterator[bool]:
+def _memory_lock(store: Store, name: str, wait_seconds: float | None,
+                 on_wait: Callable[[], None] | None) -> Iterator[bool]:
     with _memory_guard:
         lock = _memory_locks.setdefault(store, {}).setdefault(name, threading.Lock())
-    held = lock.acquire(timeout=wait_seconds)
+    held = lock.acquire(blocking=False)
+    if not held and on_wait is not None:
+        on_wait()
+    if not held:
+        held = lock.acquire(timeout=-1 if wait_seconds is None else wait_seconds)
     try:
         yield held
     finally:

@@ -3,7 +3,8 @@
 Like the repository, every function works in the caller's session and
 never commits. A claim is one INSERT ... ON CONFLICT, so of two pollers that fetch the
 same message only one claims it. The other leaves it alone while the
-claim is fresh (see ``bot.mail.intake.CLAIM_LEASE``).
+claim is fresh (see ``bot.mail.intake.CLAIM_LEASE``), and the claiming
+poller keeps it fresh while it handles the message.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -58,9 +60,20 @@ def claim_message(session: Session, key: MailKey, *, message_id: str, sender: st
     return row, inserted is not None
 
 
-def reclaim_message(session: Session, row_id: int) -> None:
-    """Renew a claim left by a crash, so that another poller leaves the message alone meanwhile."""
-    session.exec(update(MailMessage).where(col(MailMessage.id) == row_id).values(claimed_at=utc_now()))
+def reclaim_message(session: Session, row_id: int, seen_claimed_at: datetime, *, now: datetime | None = None) -> bool:
+    """Move a claim's ``claimed_at`` to ``now`` if it is still ``seen_claimed_at``; return whether it was.
+
+    A poller calls it to take over a claim left by a crash, and to renew
+    its own claim while it handles the message. Of two pollers that saw the
+    same ``claimed_at``, only the first to update wins.
+    """
+    result = session.exec(
+        update(MailMessage)
+        .where(col(MailMessage.id) == row_id, col(MailMessage.status) == "claimed",
+               col(MailMessage.claimed_at) == seen_claimed_at)
+        .values(claimed_at=now or utc_now())
+    )
+    return result.rowcount == 1
 
 
 def finish_message(session: Session, row_id: int, status: str, *, error: str = "",

@@ -11,6 +11,8 @@ import os
 from datetime import timedelta
 import subprocess
 import sys
+import threading
+import time
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -303,6 +305,38 @@ def test_crash_mid_message_is_handled_again(tmp_path, sample, dovecot, smtp_sink
         items = session.exec(select(AmazonItem)).all()
     assert len(items) == len({item.item_key for item in items})
     assert len(dovecot.uids("Behandlet")) == 1
+
+
+def test_slow_message_keeps_claim_from_second_poller(tmp_path, sample, dovecot, smtp_sink, secrets):
+    config = write_config(tmp_path, sample, dovecot, smtp_sink)
+    working, second = make_intake(config, dovecot), make_intake(config, dovecot)
+    for intake in (working, second):
+        intake.claim_lease = timedelta(seconds=1.5)
+    dovecot.append(small_mail(message_id="<slow@example.no>", attachments=[("logo.png", "image/png", b"\x89PNG")]))
+    send_reply = working.reply
+
+    def slow_reply(*args, **kwargs):
+        # Longer than the claim lease, as OCR of a scanned statement can be.
+        time.sleep(3)
+        return send_reply(*args, **kwargs)
+
+    working.reply = slow_reply
+    results = {}
+    first = threading.Thread(target=lambda: results.setdefault("working", working.poll_once()))
+    first.start()
+    deadline = time.monotonic() + 10
+    while not mail_rows(working) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(2)
+    results["second"] = second.poll_once()
+    first.join(20)
+    smtp_sink.wait_for(1)
+    time.sleep(0.5)
+
+    assert results["second"].skipped == 1
+    assert results["working"].empty == 1
+    assert len(smtp_sink.messages) == 1
+    assert [row.status for row in mail_rows(working)] == ["empty"]
 
 
 def test_oauth2_token_login(tmp_path, sample, dovecot, smtp_sink, secrets, monkeypatch):

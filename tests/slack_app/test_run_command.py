@@ -8,8 +8,10 @@ tests wait up to STARTUP_SECONDS for the port.
 from __future__ import annotations
 
 import http.client
+import json
 import logging
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -196,6 +198,24 @@ def test_missing_bot_token_exits_2(tmp_path, standin, monkeypatch, capsys):
     assert status == 2
     assert "SLACK_BOT_TOKEN" in capsys.readouterr().err
     assert standin.calls == []
+
+
+def test_run_json_logs_name_default_replica(tmp_path, standin):
+    write_settings(tmp_path, standin.api_url)
+    config = tmp_path / "config.toml"
+    config.write_text(config.read_text(encoding="utf-8") + '[service]\nlog_format = "json"\n', encoding="utf-8")
+    environment = {name: value for name, value in os.environ.items() if name != "SLACK_BOT_TOKEN"}
+    command = [sys.executable, "-m", "bot.cli", "run", "--config", str(config)]
+
+    finished = subprocess.run(command, cwd=REPOSITORY, env=environment, capture_output=True, text=True,
+                              timeout=STARTUP_SECONDS)
+    records = [json.loads(line) for line in finished.stderr.splitlines() if line.startswith("{")]
+    started = [record for record in records if record.get("message") == "allocbot run started"]
+
+    assert finished.returncode == 2
+    assert len(started) == 1
+    # No service.replica is configured, so the name is "<host name>-<process id>".
+    assert re.fullmatch(rf"{re.escape(socket.gethostname())}-\d+", started[0].get("replica", ""))
 
 
 def test_missing_signing_secret_exits_2(tmp_path, standin, monkeypatch, capsys):
