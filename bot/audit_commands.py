@@ -3,13 +3,17 @@
 ``verify`` and ``export`` exit with status 1 when the chain is broken and
 print one line that names the first broken event: its id, its time in
 Norwegian time, its action and subject, and what does not match.
+``verify --expect ID:HASH`` also exits with status 1 when event ID no
+longer has HASH, a hash copied earlier from ``verify`` or the monthly report.
 """
 
 from __future__ import annotations
 
 import sys
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+
+from sqlmodel import Session
 
 from bot.audit_export import export_audit_log
 from bot.audit_history import load_item_history, local_time, render_item_history
@@ -26,7 +30,9 @@ from bot.store.audit import (
     newest_anchor,
     plan_prune,
     prune_audit,
+    prune_event,
 )
+from bot.store.models import AuditAnchor, AuditEvent
 
 _PROBLEMS = {
     "changed": N_("its content does not match its hash, so it was changed after it was written"),
@@ -56,27 +62,76 @@ def describe_problem(problem: ChainProblem, translator: Translator) -> str:
                       problem=what)
 
 
-def audit_verify(settings: Settings) -> int:
-    """Check the chain; print the first problem and return 1, or print the count and newest hash and return 0."""
+def audit_verify(settings: Settings, *, expect: tuple[int, str] | None = None) -> int:
+    """Check the chain, and with ``expect`` (event id, hash) compare an outside copy of a hash; 1 on any mismatch.
+
+    Prints the first problem, or the count and the newest hash. The newest
+    hash is printed so that it can be kept outside the database, because the
+    chain alone cannot show that events were rewritten together with every
+    later hash, or that its newest events were removed.
+    """
     translator = Translator(settings.language)
     with _session(settings) as session:
         status = check_audit_chain(session)
         anchor = newest_anchor(session)
+        if status.problems:
+            print(describe_problem(status.problems[0], translator))
+            return 1
+        if status.newest is None:
+            print(translator("Audit log intact: no events yet."))
+        else:
+            print(translator("Audit log intact: {count} events checked; the newest is event {id} with hash {hash}.",
+                             count=status.count, id=status.newest.id, hash=status.newest.hash))
+        if anchor is not None:
+            print(translator("Events through {through_id} were deleted after the retention period.",
+                             through_id=anchor.through_id))
+        if expect is None:
+            return 0
+        return _compare_expected(session, expect, anchor, translator)
 
-    if status.problems:
-        print(describe_problem(status.problems[0], translator))
+
+def _compare_expected(session: Session, expect: tuple[int, str], anchor: AuditAnchor | None,
+                      translator: Translator) -> int:
+    """Print whether event ``expect[0]`` is still in the log with hash ``expect[1]``; return 0 when it is, else 1."""
+    event_id, expected = expect
+    if anchor is not None and event_id <= anchor.through_id:
+        print(_describe_pruned(session, event_id, anchor, translator))
         return 1
-    if status.newest is None:
-        print(translator("Audit log intact: no events yet."))
-        return 0
-    # The newest hash is printed so that it can be kept outside the database: the
-    # chain alone cannot show that its newest events were removed.
-    print(translator("Audit log intact: {count} events checked; the newest is event {id} with hash {hash}.",
-                     count=status.count, id=status.newest.id, hash=status.newest.hash))
-    if anchor is not None:
-        print(translator("Events through {through_id} were deleted after the retention period.",
-                         through_id=anchor.through_id))
+
+    event = session.get(AuditEvent, event_id)
+    if event is None:
+        print(translator("Audit log changed: event {id} is not in the log, so it was removed, or the id is wrong.",
+                         id=event_id))
+        return 1
+    if event.hash != expected:
+        print(translator("Audit log changed: event {id} has hash {stored}, not {expected}, so it or an event "
+                         "before it was changed or removed, and the later hashes were recomputed.",
+                         id=event_id, stored=event.hash, expected=expected))
+        return 1
+    print(translator("Event {id} still has hash {hash}, so the events up to it are as they were when that "
+                     "hash was copied.", id=event_id, hash=expected))
     return 0
+
+
+def _describe_pruned(session: Session, event_id: int, anchor: AuditAnchor, translator: Translator) -> str:
+    """Say which prune deleted the event, so the auditor can tell from the copy's date whether it was forged."""
+    # The chain verified, so an audit_pruned event records the anchor.
+    pruned = prune_event(session, anchor)
+    return translator("Event {id} was deleted by the prune on {pruned_on} of the events written before {cutoff}, so "
+                      "its hash cannot be compared. If the hash was copied after {cutoff}, that prune was forged; "
+                      "otherwise compare a copy taken after event {through_id}.", id=event_id,
+                      pruned_on=local_time(pruned.at, translator), cutoff=_cutoff_day(pruned, translator),
+                      through_id=anchor.through_id)
+
+
+def _cutoff_day(pruned: AuditEvent, translator: Translator) -> str:
+    """Return the prune's recorded cutoff as a day in Norwegian time, or as stored when it is no ISO time."""
+    recorded = str(pruned.data.get("cutoff"))
+    try:
+        cutoff = datetime.fromisoformat(recorded)
+    except ValueError:
+        return recorded
+    return translator.date(cutoff.astimezone(FISCAL_TIMEZONE).date())
 
 
 def audit_prune(settings: Settings, *, dry_run: bool) -> int:
@@ -85,25 +140,28 @@ def audit_prune(settings: Settings, *, dry_run: bool) -> int:
     years = settings.audit.retention_years
     with _session(settings) as session:
         plan = plan_prune(session, retention_years=years)
+        deleted, through_id = plan.count, plan.through.id if plan.through else None
         if not dry_run and plan.count:
             try:
-                prune_audit(session, retention_years=years, actor=cli_actor())
+                # A prune that ran meanwhile can leave fewer events to delete than the plan counted.
+                deleted = prune_audit(session, retention_years=years, actor=cli_actor())
             except AuditChainBroken as exc:
                 print(describe_problem(exc.problem, translator))
                 print("allocbot: " + translator("no audit events deleted, because the log is damaged"),
                       file=sys.stderr)
                 return 1
+            through_id = newest_anchor(session).through_id if deleted else None
 
     kept_from = translator.date(_fiscal_year_start(plan))
-    if plan.count == 0:
+    if deleted == 0:
         print(translator("No audit events are older than {years} fiscal years; the log starts within the "
                          "period kept, which begins {date}.", years=years, date=kept_from))
     elif dry_run:
         print(translator("Dry run: {count} audit events written before {date}, through event {through_id}, "
-                         "would be deleted.", count=plan.count, date=kept_from, through_id=plan.through.id))
+                         "would be deleted.", count=deleted, date=kept_from, through_id=through_id))
     else:
         print(translator("Deleted {count} audit events written before {date}, through event {through_id}.",
-                         count=plan.count, date=kept_from, through_id=plan.through.id))
+                         count=deleted, date=kept_from, through_id=through_id))
     return 0
 
 

@@ -145,7 +145,9 @@ def _suggested(data: dict[str, Any], translator: Translator) -> str:
         return translator("No suggestion")
     ranked = ", ".join(f"{suggestion['allocation']} ({translator.percent(suggestion['confidence'])})"
                        for suggestion in suggestions)
-    reasons = "; ".join(translator(reason["template"], **reason["params"])
+    # The audit data leaves out the requester's name (see bot.store.audit_data).
+    requester = translator("the requester")
+    reasons = "; ".join(translator(reason["template"], **{"requester": requester, **reason["params"]})
                         for reason in suggestions[0].get("reasons", []))
     if not reasons:
         return translator("Suggested {suggestions}", suggestions=ranked)

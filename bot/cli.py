@@ -87,8 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     audit = commands.add_parser("audit", parents=[common], help="audit log commands")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")
-    audit_commands.add_parser("verify", parents=[common],
-                              help="check the audit log's hash chain and name the first broken event")
+    verify = audit_commands.add_parser("verify", parents=[common],
+                                       help="check the audit log's hash chain and name the first broken event")
+    verify.add_argument("--expect", type=_audit_reference, default=None, metavar="ID:HASH",
+                        help="also exit 1 unless event ID still has HASH, as printed by an earlier verify or "
+                             "the monthly report")
     prune = audit_commands.add_parser("prune", parents=[common],
                                       help="delete the audit events older than audit.retention_years fiscal years")
     prune.add_argument("--dry-run", action="store_true", help="print how many events would be deleted; delete none")
@@ -162,6 +165,14 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"invalid date {text!r}; expected YYYY-MM-DD, such as 2026-12-31") from None
 
 
+def _audit_reference(text: str) -> tuple[int, str]:
+    event_id, _, event_hash = text.strip().lower().partition(":")
+    if not event_id.isdigit() or len(event_hash) != 64 or any(c not in "0123456789abcdef" for c in event_hash):
+        raise argparse.ArgumentTypeError(f"invalid audit reference {text!r}; expected ID:HASH, an event id and its "
+                                         "64 hex digits, as allocbot audit verify prints them")
+    return int(event_id), event_hash
+
+
 def _month(text: str) -> date:
     from bot.report.months import parse_month
 
@@ -188,16 +199,22 @@ def main(argv: list[str] | None = None) -> int:
     # Text until the settings name service.log_format; email addresses and names are masked unless --verbose.
     configure_logging(level, "text", redact=not args.verbose)
     if not args.verbose:
-        # One line per migration step on every start of the long-running bot says nothing new.
+        # One line per migration step, and per job the scheduler adds, on every start says nothing new.
         logging.getLogger("alembic").setLevel(logging.WARNING)
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
     # Errors are printed in the configured language, and in the default
     # language when the configuration itself cannot be loaded.
     translator = Translator(Settings.model_fields["language"].default)
     try:
         settings = load_settings(args.config)
-        configure_logging(level, settings.service.log_format, redact=not args.verbose,
-                          replica=settings.service.replica)
+        replica = settings.service.replica
+        if args.command == "run":
+            # Imported for run only: the scheduler's modules slow down the start of the one-off commands.
+            from bot.scheduling import replica_name
+
+            replica = replica_name(replica)
+        configure_logging(level, settings.service.log_format, redact=not args.verbose, replica=replica)
         log.info("allocbot %s started", args.command)
         translator = Translator(settings.language)
         status = _run(args, settings)
@@ -282,7 +299,7 @@ def _audit(args: argparse.Namespace, settings: Settings) -> int:
                                            since=args.since, until=args.until)
     if args.audit_command == "prune":
         return audit_commands.audit_prune(settings, dry_run=args.dry_run)
-    return audit_commands.audit_verify(settings)
+    return audit_commands.audit_verify(settings, expect=args.expect)
 
 
 def _evaluate(args: argparse.Namespace, settings: Settings) -> int:

@@ -332,8 +332,15 @@ def demo(settings: Settings, *, language: str | None, workspace: Path | None, se
     return run_demo(settings, language=language, workspace=workspace, seed=seed, post=post)
 
 
-def open_store(settings: Settings) -> Store:
-    """Open and migrate the configured database; an unusable URL is a configuration error."""
+def open_store(settings: Settings, *, existing: bool = False) -> Store:
+    """Open and migrate the configured database; an unusable URL is a configuration error.
+
+    With ``existing``, a SQLite file that does not exist is a configuration
+    error instead of a new empty store: commands that only read the store
+    would otherwise report on an empty one when run without ``--config``.
+    """
+    if existing:
+        _require_sqlite_file(settings)
     try:
         store = Store(_store_url(settings))
     except InvalidStoreUrl as exc:
@@ -342,6 +349,20 @@ def open_store(settings: Settings) -> Store:
                           key="store.url", reason=str(exc)) from None
     store.migrate()
     return store
+
+
+def _require_sqlite_file(settings: Settings) -> None:
+    try:
+        url = make_url(settings.store.url)
+    except ArgumentError:
+        return  # Store reports the unusable URL
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return
+    path = Path(url.database)
+    if not path.exists():
+        raise ConfigError(settings_file(settings), N_("the database {path} does not exist"), location=N_("key {key}"),
+                          fix=N_("pass --config with the settings of your installation, or correct store.url"),
+                          key="store.url", path=str(path.resolve()))
 
 
 def _store_url(settings: Settings) -> str:

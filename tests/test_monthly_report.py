@@ -21,6 +21,7 @@ from bot.report.months import add_months, month_bounds, months_ending, parse_mon
 from bot.report.plot import render_plot
 from bot.report.stats import MonthFigures, monthly_figures
 from bot.report.text import month_name, report_text, subject
+from bot.store.audit import audit
 from bot.store.models import (
     AllocationLine,
     AllocationRow,
@@ -312,3 +313,34 @@ def test_plot_png_of_fixed_size():
     assert png_size(empty_png) == (1000, 700)
     assert full_png != empty_png
     assert render_plot(history, Translator("nb")) == full_png
+
+
+def test_text_ends_with_audit_hash():
+    reference = (17, "ab" * 32)
+
+    text = report_text(figures(newest_audit_event=reference), ReportSettings(), Translator("en"))
+
+    assert text.splitlines()[-1] == (f"Audit log: the newest event is 17 with hash {'ab' * 32}. Keep this message: "
+                                     f"allocbot audit verify --expect 17:{'ab' * 32} checks later that the log "
+                                     "still has it.")
+
+
+def test_text_without_audit_events_has_no_hash():
+    text = report_text(figures(newest_audit_event=None), ReportSettings(), Translator("nb"))
+
+    assert "--expect" not in text
+    assert text.splitlines()[-1].startswith("Timer spart =")
+
+
+def test_figures_carry_newest_audit_event(store):
+    with store.session() as session:
+        audit(session, actor="allocbot", action="model_trained", subject_type="model", subject_id="model-1",
+              data={})
+        newest = audit(session, actor="allocbot", action="model_trained", subject_type="model",
+                       subject_id="model-2", data={})
+        reference = (newest.id, newest.hash)
+
+    with store.session() as session:
+        (counted,) = monthly_figures(session, [NOVEMBER], ReportSettings())
+
+    assert counted.newest_audit_event == reference

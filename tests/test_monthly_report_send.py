@@ -28,6 +28,7 @@ import bot.report.mailer
 from bot.cli import main
 from bot.config import ReportSettings, Settings, SlackSettings, SmtpSettings
 from bot.report.monthly import ReportSendError, send_monthly_report
+from bot.store.audit import audit
 from bot.store.database import Store
 from bot.store.models import AuditEvent
 from mail_app.certificate import LoopbackCertificate, make_certificate
@@ -368,3 +369,21 @@ def test_standin_rejects_incomplete_upload(standin):
     assert unknown_file.value.response["error"] == "file_not_found"
     assert standin.file_content(reserved["file_id"]) is None
     assert standin.messages(CHANNEL) == []
+
+
+def test_email_and_slack_carry_newest_audit_hash(sqlite_store, sink, standin):
+    with sqlite_store.session() as session:
+        newest = audit(session, actor="allocbot", action="model_trained", subject_type="model", subject_id="model-1",
+                       data={})
+        check = f"allocbot audit verify --expect {newest.id}:{newest.hash}"
+    settings = report_settings(smtp_port=sink.port, standin=standin)
+
+    assert send_monthly_report(settings, sqlite_store, month=NOVEMBER)
+
+    (received,) = sink.wait_for(1)
+    assert check in received.message.get_body(("plain",)).get_content()
+    message, _ = standin.messages(CHANNEL)
+    assert check in message["text"]
+    notes = [element["text"] for element in message["blocks"][2]["elements"]]
+    assert len(notes) == 2
+    assert check in notes[1]

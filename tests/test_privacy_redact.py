@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from pythonjsonlogger.json import JsonFormatter
 
-from bot.privacy.redact import RedactingFilter, mask_names_in_logs, pseudonym
+from bot.privacy.redact import LOG_KEY_VARIABLE, RedactingFilter, mask_names_in_logs, pseudonym
 
 EMAIL = "ola.hansen@example.no"
 
@@ -143,3 +149,33 @@ def test_names_reach_root_filters():
 
     assert count == 1
     assert redacting.redact("asked Ola Hansen") == f"asked {pseudonym('name', 'Ola Hansen')}"
+
+
+def pseudonym_in_new_process(environment: dict[str, str]) -> str:
+    """Return the pseudonym of EMAIL that a fresh Python process computes with ``environment``."""
+    code = f"from bot.privacy.redact import pseudonym; print(pseudonym('email', {EMAIL!r}))"
+    done = subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).parent.parent)
+    return done.stdout.strip()
+
+
+def test_pseudonym_is_not_plain_hash(monkeypatch):
+    monkeypatch.delenv(LOG_KEY_VARIABLE, raising=False)
+
+    # A plain hash of the master data's addresses would map a pseudonym back to the person.
+    assert pseudonym("email", EMAIL) != f"<email:{hashlib.sha256(EMAIL.encode()).hexdigest()[:8]}>"
+
+
+def test_pseudonym_keyed_by_environment(monkeypatch):
+    monkeypatch.setenv(LOG_KEY_VARIABLE, "replicas-share-this-key")
+    expected = hmac.new(b"replicas-share-this-key", EMAIL.encode(), hashlib.sha256).hexdigest()[:8]
+
+    assert pseudonym("email", EMAIL) == f"<email:{expected}>"
+    assert pseudonym_in_new_process({**os.environ}) == f"<email:{expected}>"
+
+
+def test_pseudonym_without_key_differs_per_process(monkeypatch):
+    monkeypatch.delenv(LOG_KEY_VARIABLE, raising=False)
+
+    assert pseudonym("email", EMAIL) == pseudonym("email", EMAIL)
+    assert pseudonym_in_new_process({**os.environ}) != pseudonym("email", EMAIL)

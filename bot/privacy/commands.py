@@ -91,6 +91,10 @@ def _print_erasure(erasure: Erasure, translator: Translator, out: TextIO, *, ema
         for key, rows in sorted(erasure.changed.items()):
             print(f"  {key:<{width}}  {rows:>6}", file=out)
 
+    if erasure.handed_to_controllers:
+        print(_("Open questions handed to the controllers, which the bot posts again in the controller channel: "
+                "{questions}", questions=", ".join(map(str, erasure.handed_to_controllers))), file=out)
+
     print(_("Kept, and why:"), file=out)
     for key, count in erasure.kept.items():
         if count:

@@ -6,6 +6,12 @@ belong together. The pseudonym comes from a random value, not from the
 address, so it cannot be traced back. It is recorded in a ``person_erased``
 audit event with the counts, never with the address.
 
+Open questions asked of the person, or escalated to them, go to the
+controllers: their Slack messages are in the person's direct messages, so
+they are marked unsent and asked of the controllers, and the delivery job
+posts them again in the controller channel, where reminders and
+escalation follow them.
+
 What the Bookkeeping Act (bokføringsloven) requires as posting
 documentation is kept for its five years: vouchers as sent to the ERP,
 the approver of approved allocations, and the text of the purchases (item
@@ -27,6 +33,7 @@ from typing import Any
 from sqlalchemy import String, cast, delete, func, or_, update
 from sqlmodel import Session, col, select
 
+from bot.policy import CONTROLLERS
 from bot.store.audit import audit
 from bot.store.models import (
     AllocationRow,
@@ -75,6 +82,9 @@ _TEXT_COLUMNS: tuple[tuple[type[StoreModel], str], ...] = (
     (VoucherRow, "note"),
 )
 
+# Rows locked per SELECT ... FOR UPDATE, well below SQLite's limit of bound parameters.
+_LOCK_BATCH = 500
+
 # The kinds of kept data. ``bot.privacy.commands`` prints the reason for each.
 KEPT = ("vouchers", "approvals", "purchase_text", "audit_events")
 
@@ -101,6 +111,8 @@ class Erasure:
     pseudonym: str
     changed: dict[str, int] = field(default_factory=dict)
     kept: dict[str, int] = field(default_factory=dict)
+    # Ids of the open questions now asked of the controllers instead of the person.
+    handed_to_controllers: list[int] = field(default_factory=list)
 
     @property
     def changed_rows(self) -> int:
@@ -108,8 +120,8 @@ class Erasure:
 
     @property
     def found(self) -> bool:
-        """Return whether the store contained the person anywhere, changed or kept."""
-        return self.changed_rows > 0 or any(self.kept.values())
+        """Return whether the store contained the person anywhere, changed, handed over or kept."""
+        return self.changed_rows > 0 or bool(self.handed_to_controllers) or any(self.kept.values())
 
 
 def new_pseudonym() -> str:
@@ -130,15 +142,18 @@ def person_names(session: Session, email: str, master_names: tuple[str, ...] = (
 def erase_person(session: Session, person: Person, *, actor: str) -> Erasure:
     """Pseudonymise ``person`` in the session's store and count what is kept; the caller commits or rolls back.
 
-    An audit event ``person_erased`` records the pseudonym and the counts
-    when anything changed. A second run for the same address changes
-    nothing and writes no event.
+    An audit event ``person_erased`` records the pseudonym, the counts and
+    the ids of the questions handed to the controllers when anything
+    changed. A second run for the same address changes nothing and writes
+    no event.
     """
     erasure = Erasure(person.pseudonym)
     pattern = person.pattern()
 
     _count_kept(session, person, pattern, erasure)
 
+    # Before the address columns are pseudonymised, because it finds the questions by the address.
+    erasure.handed_to_controllers = _hand_questions_to_controllers(session, person)
     for model, name in _EMAIL_COLUMNS:
         _count(erasure, model, name, _replace_email(session, model, name, person))
     _count(erasure, AllocationRow, "decided_by", _replace_unapproved_decider(session, person))
@@ -147,11 +162,35 @@ def erase_person(session: Session, person: Person, *, actor: str) -> Erasure:
     _count(erasure, EmployeeRow, "email", _pseudonymise_employee(session, person))
     _count(erasure, SlackUser, "email", _delete_slack_user(session, person))
 
-    if erasure.changed_rows:
+    if erasure.changed_rows or erasure.handed_to_controllers:
         audit(session, actor=actor, action="person_erased", subject_type="person", subject_id=person.pseudonym,
-              data={"pseudonym": person.pseudonym, "changed": erasure.changed, "kept": erasure.kept})
-    log.info("erasure %s: %d rows changed, kept %s", person.pseudonym, erasure.changed_rows, erasure.kept)
+              data={"pseudonym": person.pseudonym, "changed": erasure.changed, "kept": erasure.kept,
+                    "questions_to_controllers": erasure.handed_to_controllers})
+    log.info("erasure %s: %d rows changed, questions %s handed to the controllers, kept %s", person.pseudonym,
+             erasure.changed_rows, erasure.handed_to_controllers, erasure.kept)
     return erasure
+
+
+def _hand_questions_to_controllers(session: Session, person: Person) -> list[int]:
+    """Ask the controllers the open questions asked of the person or escalated to them; return their ids.
+
+    The Slack columns are cleared, so the delivery job posts each question
+    in the controller channel as if it were new. From then on only the
+    controllers may act on it (``bot.handlers.access``), also through the
+    buttons of the old messages, which are no longer updated.
+    """
+    addressed = or_(func.lower(Question.asked_email) == person.email, func.lower(Question.escalated_to) == person.email)
+    question_ids = list(session.exec(
+        select(Question.id).where(Question.status == "open", addressed).order_by(col(Question.id)).with_for_update()
+    ).all())
+    if question_ids:
+        statement = (update(Question)
+                     .where(col(Question.id).in_(question_ids))
+                     .values(asked_email=CONTROLLERS, delivery_key=None, slack_channel=None, slack_ts=None,
+                             sent_at=None, reminded_at=None, escalated_at=None, escalated_to=None,
+                             escalation_channel=None, escalation_ts=None))
+        session.exec(statement.execution_options(synchronize_session=False))
+    return question_ids
 
 
 def _count(erasure: Erasure, model: type[StoreModel], column: str, rows: int) -> None:
@@ -179,19 +218,27 @@ def _replace_in_text(session: Session, model: type[StoreModel], name: str, patte
     """Replace the address and names in one text or JSON column and return the rows changed.
 
     Rows are compared in Python, because SQLite's LOWER and LIKE fold only
-    ASCII letters and the JSON columns store other letters escaped.
+    ASCII letters and the JSON columns store other letters escaped. The
+    rows that match are then locked and read again (SELECT ... FOR UPDATE
+    on PostgreSQL; SQLite lets one writer at a time), so a change another
+    transaction committed after the scan is kept, not overwritten.
     """
     column = getattr(model, name)
-    changes: dict[int, Any] = {}
-    for row_id, value in _scan(session, model, column):
-        replaced = _replace_value(value, pattern, pseudonym)
-        if replaced != value:
-            changes[row_id] = replaced
+    matching = [row_id for row_id, value in _scan(session, model, column)
+                if _replace_value(value, pattern, pseudonym) != value]
 
-    for row_id, replaced in changes.items():
-        statement = update(model).where(model.id == row_id).values({name: replaced})
-        session.exec(statement.execution_options(synchronize_session=False))
-    return len(changes)
+    changed = 0
+    for start in range(0, len(matching), _LOCK_BATCH):
+        batch = matching[start:start + _LOCK_BATCH]
+        locked = session.exec(select(model.id, column).where(col(model.id).in_(batch)).with_for_update()).all()
+        for row_id, value in locked:
+            replaced = _replace_value(value, pattern, pseudonym)
+            if replaced == value:
+                continue
+            statement = update(model).where(model.id == row_id).values({name: replaced})
+            session.exec(statement.execution_options(synchronize_session=False))
+            changed += 1
+    return changed
 
 
 def _scan(session: Session, model: type[StoreModel], column: Any) -> Iterator[tuple[int, Any]]:

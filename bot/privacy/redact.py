@@ -3,27 +3,43 @@
 Installed on the log handlers, it rewrites each record before it is
 formatted: every email address becomes ``<email:1a2b3c4d>`` and every known
 person name ``<name:1a2b3c4d>``, where the hex digits are the start of the
-SHA-256 of the lower-cased address or name. The same address always gives
-the same pseudonym, so one person's lines can still be followed through a
-log, but the address cannot be read back from it. With debug logging the
-filter is constructed disabled and passes records through unchanged.
+HMAC-SHA256 of the lower-cased address or name. The HMAC key is the value of
+the environment variable ALLOCBOT_LOG_KEY, so replicas that share it give
+one person the same pseudonym. Without it each process draws a random key
+at start, and pseudonyms match only within one process. Without the key,
+hashing the employees' addresses does not map a pseudonym back to a person,
+which a plain hash would allow. With debug logging the filter is
+constructed disabled and passes records through unchanged.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
+import os
 import re
+import secrets
 from collections.abc import Iterable
 
 # Addresses as mail headers and the master data write them: no quoted local parts or IP literals.
 EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
 
+LOG_KEY_VARIABLE = "ALLOCBOT_LOG_KEY"
+# The key when ALLOCBOT_LOG_KEY is unset or empty.
+_PROCESS_KEY = secrets.token_bytes(32)
 
-def pseudonym(kind: str, value: str) -> str:
-    """Return the stable placeholder that replaces ``value``, such as ``<email:1a2b3c4d>``."""
-    digest = hashlib.sha256(value.strip().casefold().encode("utf-8")).hexdigest()
+
+def log_key() -> bytes:
+    """Return the pseudonyms' HMAC key: the value of ALLOCBOT_LOG_KEY, else this process's random key."""
+    configured = os.environ.get(LOG_KEY_VARIABLE, "")
+    return configured.encode("utf-8") if configured else _PROCESS_KEY
+
+
+def pseudonym(kind: str, value: str, key: bytes | None = None) -> str:
+    """Return the placeholder for ``value``, such as ``<email:1a2b3c4d>``; the key defaults to ``log_key()``."""
+    digest = hmac.new(key or log_key(), value.strip().casefold().encode("utf-8"), hashlib.sha256).hexdigest()
     return f"<{kind}:{digest[:8]}>"
 
 
@@ -40,9 +56,10 @@ class RedactingFilter(logging.Filter):
     NOTE: attributes passed with ``extra=`` are not masked; log ids there.
     """
 
-    def __init__(self, enabled: bool, names: Iterable[str] = ()) -> None:
+    def __init__(self, enabled: bool, names: Iterable[str] = (), key: bytes | None = None) -> None:
         super().__init__()
         self.enabled = enabled
+        self._key = key or log_key()
         self._names: re.Pattern[str] | None = None
         self.set_names(names)
 
@@ -80,9 +97,9 @@ class RedactingFilter(logging.Filter):
 
     def redact(self, text: str) -> str:
         """Return ``text`` with email addresses and known names replaced by their pseudonyms."""
-        text = EMAIL.sub(lambda match: pseudonym("email", match.group()), text)
+        text = EMAIL.sub(lambda match: pseudonym("email", match.group(), self._key), text)
         if self._names is not None:
-            text = self._names.sub(lambda match: pseudonym("name", " ".join(match.group().split())), text)
+            text = self._names.sub(lambda match: pseudonym("name", " ".join(match.group().split()), self._key), text)
         return text
 
 

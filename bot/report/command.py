@@ -35,8 +35,13 @@ def report_monthly(settings: Settings, *, month: date | None, output: Path | Non
         raise UsageError("--again", N_("--again only applies when the report is sent"),
                          fix=N_("add --send, or leave out --again"))
     translator = Translator(settings.language)
-    month = month or previous_month(utc_now())
-    store = open_store(settings)
+    now = utc_now()
+    month = month or previous_month(now)
+    if send and month > previous_month(now):
+        raise UsageError("--month", N_("{month} is not over yet, and a report that was sent is not sent again"),
+                         fix=N_("send it after the month ends, or leave out --send to see the figures so far"),
+                         month=month.strftime("%Y-%m"))
+    store = open_store(settings, existing=True)
     try:
         if send:
             return _send(settings, store, month, again, translator)

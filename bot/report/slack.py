@@ -16,7 +16,7 @@ from bot.handlers.client import build_client
 from bot.handlers.messages import escape_mrkdwn
 from bot.i18n import Translator
 from bot.report.stats import MonthFigures
-from bot.report.text import figure_rows, formula_note, report_text, subject
+from bot.report.text import audit_note, figure_rows, formula_note, report_text, subject
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +25,15 @@ HEADER_LIMIT = 150
 
 
 def report_blocks(figures: MonthFigures, settings: ReportSettings, translator: Translator) -> list[dict[str, Any]]:
-    """Return the message's blocks: a header, the figures as two-column fields, and how hours saved are counted."""
+    """Return the message's blocks: a header, the figures as fields, and notes on hours saved and the audit hash."""
     fields = [{"type": "mrkdwn", "text": f"*{escape_mrkdwn(label)}*\n{escape_mrkdwn(value)}"}
               for label, value in figure_rows(figures, translator)]
+    notes = [formula_note(settings, translator), audit_note(figures, translator)]
     return [
         {"type": "header", "text": {"type": "plain_text", "text": subject(figures.month, translator)[:HEADER_LIMIT]}},
         {"type": "section", "fields": fields},
         {"type": "context",
-         "elements": [{"type": "mrkdwn", "text": escape_mrkdwn(formula_note(settings, translator))}]},
+         "elements": [{"type": "mrkdwn", "text": escape_mrkdwn(note)} for note in notes if note is not None]},
     ]
 
 

@@ -22,6 +22,10 @@ statement arrives, which is usually after the report on the 1st is sent.
   valued at ``report.hourly_cost`` NOK an hour. Items a person decided are
   not counted, although one click on a suggestion is faster than booking by
   hand, so the figure is a lower bound.
+
+Each month's figures also carry the id and hash of the newest audit event
+when they were counted, so the report keeps a copy of that hash outside
+the database (see ``bot.store.audit``).
 """
 
 from __future__ import annotations
@@ -34,11 +38,11 @@ from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from bot.config import ReportSettings
 from bot.report.months import month_bounds
-from bot.store.models import AllocationLine, AllocationRow, Question, SuggestionRow
+from bot.store.models import AllocationLine, AllocationRow, AuditEvent, Question, SuggestionRow
 
 AUTOMATIC_SOURCES = ("auto", "rule")
 CENTS = Decimal("0.01")
@@ -58,6 +62,8 @@ class MonthFigures:
     median_answer_seconds: float | None
     hours_saved: float
     value_saved: Decimal  # NOK
+    # The newest audit event's id and hash when the figures were counted; None in an empty log.
+    newest_audit_event: tuple[int, str] | None = None
 
     @property
     def automatic_share(self) -> float | None:
@@ -78,6 +84,8 @@ def monthly_figures(session: Session, months: Sequence[date], settings: ReportSe
     asked = _count_by_month(session, question.c.created_at, bounds)
     answered = _count_by_month(session, question.c.answered_at, bounds, question.c.status == "answered")
     medians = _median_answer_seconds(session, bounds)
+    newest = session.exec(select(AuditEvent.id, AuditEvent.hash).order_by(col(AuditEvent.id).desc()).limit(1)).first()
+    newest_audit_event = (newest[0], newest[1]) if newest is not None else None
 
     figures = []
     for index, month in enumerate(months):
@@ -85,7 +93,7 @@ def monthly_figures(session: Session, months: Sequence[date], settings: ReportSe
         hours = automatic * settings.minutes_per_item / 60
         value = (Decimal(str(hours)) * settings.hourly_cost).quantize(CENTS, ROUND_HALF_UP)
         figures.append(MonthFigures(month, items, automatic, with_suggestion, unchanged, asked.get(index, 0),
-                                    answered.get(index, 0), medians.get(index), hours, value))
+                                    answered.get(index, 0), medians.get(index), hours, value, newest_audit_event))
     return figures
 
 

@@ -1,4 +1,4 @@
-"""The report's words: its subject, the figures as labeled values, and the plain-text body.
+"""The report's words: its subject, the figures as labeled values, the audit hash, and the plain-text body.
 
 Email, Slack and ``allocbot report monthly`` show the same labeled values,
 so they read alike in every channel.
@@ -62,13 +62,30 @@ def formula_note(settings: ReportSettings, translator: Translator) -> str:
                       minutes=translator.number(settings.minutes_per_item, 1), cost=translator.money(settings.hourly_cost))
 
 
+def audit_note(figures: MonthFigures, translator: Translator) -> str | None:
+    """Return the newest audit event's id and hash and how to compare them later; None for an empty log.
+
+    The report is the copy of the hash kept outside the database, which the
+    hash chain alone cannot replace (see ``bot.store.audit``).
+    """
+    if figures.newest_audit_event is None:
+        return None
+    event_id, event_hash = figures.newest_audit_event
+    return translator("Audit log: the newest event is {id} with hash {hash}. Keep this message: "
+                      "allocbot audit verify --expect {id}:{hash} checks later that the log still has it.",
+                      id=event_id, hash=event_hash)
+
+
 def report_text(figures: MonthFigures, settings: ReportSettings, translator: Translator) -> str:
-    """Return the whole report as plain text: subject line, one line per figure, and the formula."""
+    """Return the whole report as plain text: subject line, one line per figure, the formula and the audit hash."""
     rows = figure_rows(figures, translator)
     width = max(len(label) for label, _ in rows) + 1
     lines = [subject(figures.month, translator), ""]
     lines += [f"{label + ':':<{width}} {value}" for label, value in rows]
     lines += ["", formula_note(settings, translator)]
+    note = audit_note(figures, translator)
+    if note is not None:
+        lines += ["", note]
     return "\n".join(lines) + "\n"
 
 

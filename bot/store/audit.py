@@ -3,17 +3,26 @@
 An event's ``hash`` is the SHA-256 (hex) of its ``prev_hash`` followed by
 the canonical JSON (sorted keys, no spaces, UTF-8) of ``at``, ``actor``,
 ``action``, ``subject_type``, ``subject_id``, ``data`` and
-``model_version``. The first event's ``prev_hash`` is 64 zeros. Changing,
-inserting or removing an event breaks the chain, with one exception: the
-chain alone cannot show that its newest events were removed, or that an
-event was appended after them with a correct link, so compare the newest
-hash with a copy kept outside the database to detect that.
+``model_version``. The first event's ``prev_hash`` is 64 zeros.
+
+The hash has no key, so the chain alone detects only edits that leave the
+later hashes as they were: a changed, inserted or removed event whose
+successors were not rewritten. Anyone who can write the database can change
+an event and recompute every later hash, remove the newest events, or
+remove recent events and add an anchor with a matching ``audit_pruned``
+event, and the chain still verifies. Those edits are detected only by
+comparing an event's hash with a copy taken earlier and kept outside the
+database: every monthly report carries the newest one, and
+``allocbot audit verify --expect`` compares a copy with the log.
 
 ``prune_audit`` deletes the events older than the retention period from
 the front of the chain. It stores an ``AuditAnchor`` with the id and hash
 of the newest deleted event and appends an ``audit_pruned`` event that
 records the same values. The chain then starts at the newest anchor, and
 an anchor that no ``audit_pruned`` event records counts as forged.
+NOTE: verify cannot check that the deleted events were older than the
+retention cutoff, because their times are gone and the ``audit_pruned``
+event that records the cutoff is as writable as the rest.
 """
 
 from __future__ import annotations
@@ -204,6 +213,12 @@ def verify_audit_chain(session: Session) -> list[ChainProblem]:
     return check_audit_chain(session).problems
 
 
+def prune_event(session: Session, anchor: AuditAnchor) -> AuditEvent | None:
+    """Return the ``audit_pruned`` event that records ``anchor``, or None when none does."""
+    statement = select(AuditEvent).where(AuditEvent.action == PRUNED_ACTION, AuditEvent.subject_id == str(anchor.id))
+    return next((event for event in session.exec(statement) if _records(event, anchor)), None)
+
+
 def newest_anchor(session: Session) -> AuditAnchor | None:
     return session.exec(select(AuditAnchor).order_by(col(AuditAnchor.id).desc()).limit(1)).first()
 
@@ -327,6 +342,9 @@ def _deletes_allowed(session: Session) -> Iterator[None]:
     """
     connection = session.connection()
     if connection.dialect.name == "postgresql":
+        # DISABLE TRIGGER takes a SHARE ROW EXCLUSIVE lock (PostgreSQL 9.5 and later), which waits for writers of
+        # the table but not for readers. Writers append only under the chain lock, which the caller holds, so a
+        # transaction that read audit_event and now waits for the chain lock, such as an erasure, cannot deadlock here.
         connection.exec_driver_sql(f"ALTER TABLE audit_event DISABLE TRIGGER {_POSTGRESQL_GUARD}")
         yield
         connection.exec_driver_sql(f"ALTER TABLE audit_event ENABLE TRIGGER {_POSTGRESQL_GUARD}")
