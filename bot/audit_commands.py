@@ -139,6 +139,10 @@ def audit_prune(settings: Settings, *, dry_run: bool) -> int:
     translator = Translator(settings.language)
     years = settings.audit.retention_years
     with _session(settings) as session:
+        # Also when nothing is old enough to go, so that a damaged log never looks fine here.
+        problems = check_audit_chain(session).problems
+        if problems:
+            return _refuse_prune(problems[0], translator)
         plan = plan_prune(session, retention_years=years)
         deleted, through_id = plan.count, plan.through.id if plan.through else None
         if not dry_run and plan.count:
@@ -146,10 +150,7 @@ def audit_prune(settings: Settings, *, dry_run: bool) -> int:
                 # A prune that ran meanwhile can leave fewer events to delete than the plan counted.
                 deleted = prune_audit(session, retention_years=years, actor=cli_actor())
             except AuditChainBroken as exc:
-                print(describe_problem(exc.problem, translator))
-                print("allocbot: " + translator("no audit events deleted, because the log is damaged"),
-                      file=sys.stderr)
-                return 1
+                return _refuse_prune(exc.problem, translator)
             through_id = newest_anchor(session).through_id if deleted else None
 
     kept_from = translator.date(_fiscal_year_start(plan))
@@ -163,6 +164,12 @@ def audit_prune(settings: Settings, *, dry_run: bool) -> int:
         print(translator("Deleted {count} audit events written before {date}, through event {through_id}.",
                          count=deleted, date=kept_from, through_id=through_id))
     return 0
+
+
+def _refuse_prune(problem: ChainProblem, translator: Translator) -> int:
+    print(describe_problem(problem, translator))
+    print("allocbot: " + translator("no audit events deleted, because the log is damaged"), file=sys.stderr)
+    return 1
 
 
 def audit_show(settings: Settings, item_id: int) -> int:

@@ -370,3 +370,15 @@ def test_prune_command_on_broken_log_exits_1(store, tmp_path):
     assert "no audit events deleted, because the log is damaged" in err
     with store.session() as session:
         assert len(session.exec(select(AuditEvent)).all()) == 3
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_prune_command_checks_chain_with_nothing_to_delete(store, tmp_path, dry_run):
+    events = write_events(store)
+    tamper(store, "UPDATE audit_event SET actor = 'mallory' WHERE id = :id", id=events[1].id)
+
+    status, out, err = run(["--config", config(store, tmp_path), "audit", "prune"] + (["--dry-run"] if dry_run else []))
+
+    assert status == 1
+    assert out.startswith(f"Audit log damaged at event {events[1].id} (")
+    assert "no audit events deleted, because the log is damaged" in err

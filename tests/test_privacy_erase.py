@@ -306,3 +306,19 @@ def test_erase_finds_name_in_master_data(store, tmp_path):
         subject = session.exec(select(MailMessage.subject)).scalars().one()
     assert NAME not in subject
     assert str(master) in out
+
+
+def test_erase_counts_events_naming_person(store, tmp_path, company):
+    with store.session() as session:
+        audit(session, actor="allocbot", action="suggested", subject_type="item", subject_id=str(company),
+              data={"suggestions": [{"reasons": [{"params": {"requester": "Ola Hansen"}}]}]})
+        events = session.exec(select(AuditEvent)).scalars().all()
+        naming = sum(1 for event in events
+                     if PERSON.search(f"{event.actor} {event.subject_id} "
+                                      f"{json.dumps(event.data, ensure_ascii=False)}"))
+
+    erase(store, tmp_path)
+
+    with store.session() as session:
+        (event,) = session.exec(select(AuditEvent).where(AuditEvent.action == "person_erased")).scalars().all()
+    assert event.data["kept"]["audit_events"] == naming

@@ -53,6 +53,14 @@ def test_email_in_args():
     assert "mail 12 from <email:" in output
 
 
+def test_database_url_user_kept():
+    logger, buffer = logger_with(RedactingFilter(True))
+
+    logger.info("Using database %s", "postgresql+psycopg2://allocbot@db.example.no:5432/allocbot")
+
+    assert "postgresql+psycopg2://allocbot@db.example.no:5432/allocbot" in buffer.getvalue()
+
+
 def test_pseudonym_stable_across_case():
     assert pseudonym("email", EMAIL) == pseudonym("email", EMAIL.upper())
     assert pseudonym("email", EMAIL) != pseudonym("email", "kari.nordmann@example.no")

@@ -22,9 +22,10 @@ import re
 import secrets
 from collections.abc import Iterable
 
-# Addresses as mail headers and the master data write them: no quoted local parts or IP literals.
-EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                   r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
+# Addresses as mail headers and the master data write them: no quoted local parts, IP literals or "/".
+# The lookbehind keeps the user in a URL such as postgresql://user@db.example.no/allocbot readable.
+EMAIL = re.compile(r"(?<![A-Za-z0-9.!#$%&'*+=?^_`{|}~/:-])[A-Za-z0-9.!#$%&'*+=?^_`{|}~-]+@"
+                   r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+")
 
 LOG_KEY_VARIABLE = "ALLOCBOT_LOG_KEY"
 # The key when ALLOCBOT_LOG_KEY is unset or empty.
