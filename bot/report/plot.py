@@ -71,9 +71,12 @@ def render_plot(history: Sequence[MonthFigures], translator: Translator) -> byte
     saved.bar(positions, [f.hours_saved for f in history], color="#74c476")
     saved.set_title(_("Hours saved"))
 
-    # Headroom above the highest bar or point keeps the legends clear of the data.
+    # Headroom above the highest bar or point keeps the legends clear of the data. Counts start at zero,
+    # and a panel of zeros gets a scale to 1 instead of fractions of an item.
     for panel in axes.flat:
         panel.margins(y=0.35)
+    for panel in (items, questions, saved):
+        panel.set_ylim(0, max(panel.get_ylim()[1], 1))
     for panel in axes.flat:
         panel.grid(True, axis="y", alpha=0.3)
         panel.set_xticks(positions, labels, rotation=45, ha="right", fontsize="small")
