@@ -24,7 +24,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import select
 
-import bot.report.mailer
+import bot.mail.smtp
 from bot.cli import main
 from bot.config import ReportSettings, Settings, SlackSettings, SmtpSettings
 from bot.report.monthly import ReportSendError, send_monthly_report
@@ -60,7 +60,7 @@ def environment(monkeypatch, certificate):
     monkeypatch.setenv("SLACK_BOT_TOKEN", BOT_TOKEN)
     monkeypatch.delenv("ALLOCBOT_FAILPOINTS", raising=False)
     # A refused connection is retried; the tests need not wait for the backoff.
-    monkeypatch.setattr(bot.report.mailer, "BACKOFF_SECONDS", 0.0)
+    monkeypatch.setattr(bot.mail.smtp, "BACKOFF_SECONDS", 0.0)
 
 
 @pytest.fixture
@@ -199,7 +199,7 @@ def test_smtp_down_slack_still_sent(store, standin, sink, environment):
         send_monthly_report(settings, store, month=NOVEMBER)
 
     assert failure.value.failures[0][0] == "email"
-    assert "was not sent via 127.0.0.1" in failure.value.failures[0][1]
+    assert "recipients not sent via 127.0.0.1" in failure.value.failures[0][1]
     assert "monthly report for November 2026 not sent by email" in str(failure.value)
     assert len(standin.messages(CHANNEL)) == 2
     assert recorded_actions(store) == [("report_posted", "2026-11"), ("report_plot_posted", "2026-11")]

@@ -53,30 +53,39 @@ def send_reply(settings: SmtpSettings, *, to: str, subject: str, body: str, in_r
     when the server rejects the message or stays unreachable.
     """
     recipient = _single_address(to)
-    password = _password(settings, source)
+    password = smtp_password(settings, source)
     message = _build_reply(settings, to=to, subject=subject, body=body, in_reply_to=in_reply_to,
                            references=references, language=language, source=source)
     message_id = str(message["Message-ID"])
-    context = ssl_context or ssl.create_default_context()
+    deliver(settings, message, [recipient], password, label=f"reply {message_id} to {recipient}",
+            ssl_context=ssl_context)
+    return message_id
 
+
+def deliver(settings: SmtpSettings, message: EmailMessage, recipients: list[str], password: str | None, *,
+            label: str, ssl_context: ssl.SSLContext | None = None) -> None:
+    """Send ``message`` to ``recipients``, retrying connection errors and temporary (4xx) replies; raise SendError.
+
+    Each attempt opens a new connection. ``label`` names the message in
+    the log and in the error, such as "reply <id> to ola@firma.no".
+    """
+    context = ssl_context or ssl.create_default_context()
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            _deliver(settings, message, recipient, password, context)
+            _deliver(settings, message, recipients, password, context)
             break
         except OSError as exc:  # smtplib's errors are OSErrors too
             temporary = _is_temporary(exc)
             if not temporary or attempt == ATTEMPTS:
-                log.error("reply %s to %s not sent via %s:%d after %d attempts: %s", message_id, recipient,
-                          settings.host, settings.port, attempt, exc)
-                raise SendError(f"reply {message_id} to {recipient} not sent via {settings.host}:{settings.port}: "
-                                f"{_describe(exc)}", temporary=temporary) from exc
+                log.error("%s not sent via %s:%d after %d attempts: %s", label, settings.host, settings.port,
+                          attempt, exc)
+                raise SendError(f"{label} not sent via {settings.host}:{settings.port}: {_describe(exc)}",
+                                temporary=temporary) from exc
             wait = BACKOFF_SECONDS * 2 ** (attempt - 1)
-            log.warning("reply %s to %s failed (attempt %d of %d), retrying in %.0f s: %s", message_id, recipient,
-                        attempt, ATTEMPTS, wait, exc)
+            log.warning("%s failed (attempt %d of %d), retrying in %.0f s: %s", label, attempt, ATTEMPTS, wait, exc)
             time.sleep(wait)
 
-    log.info("sent reply %s to %s via %s:%d", message_id, recipient, settings.host, settings.port)
-    return message_id
+    log.info("sent %s via %s:%d", label, settings.host, settings.port)
 
 
 def _build_reply(settings: SmtpSettings, *, to: str, subject: str, body: str, in_reply_to: str, references: str,
@@ -118,7 +127,7 @@ def _build_reply(settings: SmtpSettings, *, to: str, subject: str, body: str, in
     return message
 
 
-def _deliver(settings: SmtpSettings, message: EmailMessage, recipient: str, password: str | None,
+def _deliver(settings: SmtpSettings, message: EmailMessage, recipients: list[str], password: str | None,
              context: ssl.SSLContext) -> None:
     """Send the message over one new connection."""
     if settings.security == "tls":
@@ -132,7 +141,7 @@ def _deliver(settings: SmtpSettings, message: EmailMessage, recipient: str, pass
         if settings.username:
             client.login(settings.username, password)
         # The envelope names the recipient explicitly, so no header can add another.
-        client.send_message(message, from_addr=settings.from_address, to_addrs=[recipient])
+        client.send_message(message, from_addr=settings.from_address, to_addrs=recipients)
     finally:
         _close(client)
 
@@ -145,7 +154,7 @@ def _close(client: smtplib.SMTP) -> None:
         client.close()
 
 
-def _password(settings: SmtpSettings, source: object) -> str | None:
+def smtp_password(settings: SmtpSettings, source: object) -> str | None:
     """Read the SMTP password from the environment; None when no login is configured."""
     if not settings.username:
         return None

@@ -1,17 +1,12 @@
 """The report by email: one message with a plain-text body and the chart attached, to every recipient at once.
 
 It goes through the [smtp] server that replies use, with the same TLS,
-login and password variable (see ``bot.mail.smtp``). Connection errors and
-temporary (4xx) replies are retried on a new connection after waits of 1, 2
-and 4 s. Permanent (5xx) replies are not retried.
+login, password variable and retries (see ``bot.mail.smtp.deliver``).
 """
 
 from __future__ import annotations
 
-import logging
-import smtplib
 import ssl
-import time
 from collections.abc import Sequence
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -20,13 +15,7 @@ from email.utils import formatdate, make_msgid
 from bot.config import Settings
 from bot.errors import ConfigError
 from bot.i18n import N_
-# The reply sender's helpers, so that both read the password and classify SMTP errors alike.
-from bot.mail.smtp import DISPLAY_NAME, TIMEOUT_SECONDS, _close, _describe, _is_temporary, _password
-
-log = logging.getLogger(__name__)
-
-ATTEMPTS = 4
-BACKOFF_SECONDS = 1.0  # the first wait; each further wait doubles it
+from bot.mail.smtp import DISPLAY_NAME, SendError, deliver, smtp_password
 
 
 class ReportMailError(RuntimeError):
@@ -58,42 +47,9 @@ def build_message(settings: Settings, *, subject: str, body: str, plot: bytes, p
 def send_message(settings: Settings, message: EmailMessage, recipients: Sequence[str], *,
                  ssl_context: ssl.SSLContext | None = None) -> None:
     """Send ``message`` to ``recipients`` over [smtp], retrying temporary failures; raise ReportMailError."""
-    smtp = settings.smtp
-    password = _password(smtp, settings.source or "config.toml")
-    context = ssl_context or ssl.create_default_context()
-
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            _deliver(settings, message, recipients, password, context)
-            break
-        except OSError as exc:  # smtplib's errors are OSErrors too
-            if not _is_temporary(exc) or attempt == ATTEMPTS:
-                log.error("monthly report %s not sent via %s:%d after %d attempts: %s", message["Message-ID"],
-                          smtp.host, smtp.port, attempt, exc)
-                raise ReportMailError(f"the report to {len(recipients)} recipients was not sent via "
-                                      f"{smtp.host}:{smtp.port}: {_describe(exc)}") from exc
-            wait = BACKOFF_SECONDS * 2 ** (attempt - 1)
-            log.warning("monthly report %s failed (attempt %d of %d), retrying in %.0f s: %s", message["Message-ID"],
-                        attempt, ATTEMPTS, wait, exc)
-            time.sleep(wait)
-    log.info("monthly report %s sent to %d recipients via %s:%d", message["Message-ID"], len(recipients), smtp.host,
-             smtp.port)
-
-
-def _deliver(settings: Settings, message: EmailMessage, recipients: Sequence[str], password: str | None,
-             context: ssl.SSLContext) -> None:
-    """Send the message over one new connection, with STARTTLS or TLS from the first byte."""
-    smtp = settings.smtp
-    if smtp.security == "tls":
-        client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=TIMEOUT_SECONDS, context=context)
-    else:
-        client = smtplib.SMTP(smtp.host, smtp.port, timeout=TIMEOUT_SECONDS)
-
+    password = smtp_password(settings.smtp, settings.source or "config.toml")
+    label = f"monthly report {message['Message-ID']} to {len(recipients)} recipients"
     try:
-        if smtp.security == "starttls":
-            client.starttls(context=context)
-        if smtp.username:
-            client.login(smtp.username, password)
-        client.send_message(message, from_addr=smtp.from_address, to_addrs=list(recipients))
-    finally:
-        _close(client)
+        deliver(settings.smtp, message, list(recipients), password, label=label, ssl_context=ssl_context)
+    except SendError as exc:
+        raise ReportMailError(str(exc)) from exc
