@@ -36,6 +36,7 @@ from bot.store.models import (
     Lease,
     MailMessage,
     Question,
+    TrainingLabel,
     VoucherRow,
 )
 
@@ -294,7 +295,10 @@ def test_metrics_empty_store(store):
 
 
 def test_metrics_count_items(store):
-    add_items(store, ["new", "asked", "asked", "decided", "posted", "posted", "posted"])
+    item_ids = add_items(store, ["new", "new", "asked", "asked", "decided", "posted", "posted", "posted"])
+    with store.session() as session:
+        session.add(TrainingLabel(item_id=item_ids[0], cost_center="400", account="6540", tax_code="1",
+                                  source="history"))
 
     with serving(store) as server:
         samples = scrape(server)

@@ -28,7 +28,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from bot.store.database import Store
-from bot.store.models import AllocationRow, AmazonItem, JobRun, Lease, MailMessage, Question, VoucherRow, utc_now
+from bot.store.models import (
+    AllocationRow,
+    AmazonItem,
+    JobRun,
+    Lease,
+    MailMessage,
+    Question,
+    TrainingLabel,
+    VoucherRow,
+    utc_now,
+)
 
 log = logging.getLogger(__name__)
 
@@ -108,8 +118,11 @@ def _store_families(session: Session, now: datetime) -> list[Metric]:
 
 
 def _items(session: Session) -> Metric:
-    family = GaugeMetricFamily("allocbot_items", "Items in the store, by state.", labels=["state"])
-    rows = session.exec(select(AmazonItem.state, func.count()).group_by(col(AmazonItem.state))).all()
+    family = GaugeMetricFamily("allocbot_items", "Items in the store, by state, without the labeled history that "
+                                                 "allocbot learn imports.", labels=["state"])
+    history = select(TrainingLabel.item_id).where(TrainingLabel.source == "history")
+    rows = session.exec(select(AmazonItem.state, func.count()).where(col(AmazonItem.id).not_in(history))
+                        .group_by(col(AmazonItem.state))).all()
     for state, count in sorted(rows):
         family.add_metric([state], count)
     return family
