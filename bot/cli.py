@@ -199,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     # Text until the settings name service.log_format; email addresses and names are masked unless --verbose.
     configure_logging(level, "text", redact=not args.verbose)
     if not args.verbose:
-        # One line per migration step, and per job the scheduler adds, on every start says nothing new.
+        # The log lines for each migration step and each job the scheduler adds repeat on every start.
         logging.getLogger("alembic").setLevel(logging.WARNING)
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
 

@@ -183,8 +183,8 @@ class ServiceSettings(_Section):
     health_host: str = "127.0.0.1"
     health_port: int = Field(9464, ge=0, le=65535)
     log_format: Literal["text", "json"] = "text"
-    # How long a replica's claim on the mailbox or on a scheduled run holds without renewal;
-    # after it lapses, another replica takes the work over.
+    # How long a replica's claim on the mailbox or on a scheduled run lasts without renewal.
+    # After it lapses, another replica takes the work over.
     lease_seconds: int = Field(60, ge=10, le=3600)
     # Crontab expression of the posting run that posts new approvals and retries failed vouchers.
     post_cron: str = "*/30 * * * *"

@@ -5,32 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-from contextlib import redirect_stderr, redirect_stdout
 from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import text
 from sqlmodel import select
 
-from bot.cli import main
 from bot.store.audit import GENESIS_HASH, event_hash
 from bot.store.models import AuditEvent
 from bot.store.repository import audit
+from cli_helpers import run_cli, write_config
 from posting_store import Company, RecordingErp, post
-
-
-def run(argv):
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        status = main(argv)
-    return status, out.getvalue(), err.getvalue()
-
-
-def write_config(store, tmp_path, language="nb"):
-    config = tmp_path / f"config-{language}.toml"
-    url = store.engine.url.render_as_string(hide_password=False)
-    config.write_text(f'language = "{language}"\n[store]\nurl = "{url}"\n', encoding="utf-8")
-    return config
 
 
 def posted_item(store, tmp_path) -> tuple[int, int]:
@@ -63,7 +48,7 @@ def stored_events(store) -> list[AuditEvent]:
 def test_show_lists_item_events_in_nb(store, tmp_path):
     item_id, _ = posted_item(store, tmp_path)
 
-    status, out, err = run(["--config", str(write_config(store, tmp_path)), "audit", "show", str(item_id)])
+    status, out, err = run_cli(["--config", str(write_config(store, tmp_path)), "audit", "show", str(item_id)])
 
     assert status == 0, err
     lines = out.splitlines()
@@ -89,8 +74,8 @@ def test_show_local_time_and_english(store, tmp_path):
         connection.execute(text("UPDATE audit_event SET at = :at WHERE action = 'question_opened'"),
                            {"at": datetime(2026, 12, 5, 7, 14, tzinfo=timezone.utc)})
 
-    status_nb, out_nb, _ = run(["--config", str(write_config(store, tmp_path)), "audit", "show", str(item_id)])
-    status_en, out_en, _ = run(["--config", str(write_config(store, tmp_path, "en")), "audit", "show", str(item_id)])
+    status_nb, out_nb, _ = run_cli(["--config", str(write_config(store, tmp_path)), "audit", "show", str(item_id)])
+    status_en, out_en, _ = run_cli(["--config", str(write_config(store, tmp_path, "en")), "audit", "show", str(item_id)])
 
     assert status_nb == 0
     assert status_en == 0
@@ -102,7 +87,7 @@ def test_show_local_time_and_english(store, tmp_path):
 
 
 def test_show_unknown_item_exits_2(store, tmp_path):
-    status, out, err = run(["--config", str(write_config(store, tmp_path, "en")), "audit", "show", "4711"])
+    status, out, err = run_cli(["--config", str(write_config(store, tmp_path, "en")), "audit", "show", "4711"])
 
     assert status == 2
     assert out == ""
@@ -139,7 +124,7 @@ def test_export_json_round_trip(store, tmp_path):
     posted_item(store, tmp_path)
     output = tmp_path / "audit.json"
 
-    status, out, err = run(["--config", str(write_config(store, tmp_path, "en")), "audit", "export",
+    status, out, err = run_cli(["--config", str(write_config(store, tmp_path, "en")), "audit", "export",
                             "--format", "json", "--output", str(output)])
 
     assert status == 0, err
@@ -163,7 +148,7 @@ def test_export_csv_round_trip_neutralised(store, tmp_path):
               data={"text": "+cmd"}, model_version="\tmodel")
     output = tmp_path / "audit.csv"
 
-    status, _, err = run(["--config", str(write_config(store, tmp_path)), "audit", "export",
+    status, _, err = run_cli(["--config", str(write_config(store, tmp_path)), "audit", "export",
                           "--format", "csv", "--output", str(output)])
 
     assert status == 0, err
@@ -193,7 +178,7 @@ def test_export_since_until(store, tmp_path):
             connection.execute(text("UPDATE audit_event SET at = :at WHERE id = :id"), {"at": at, "id": event.id})
     output = tmp_path / "audit.json"
 
-    status, _, _ = run(["--config", str(write_config(store, tmp_path)), "audit", "export", "--format", "json",
+    status, _, _ = run_cli(["--config", str(write_config(store, tmp_path)), "audit", "export", "--format", "json",
                         "--output", str(output), "--since", "2026-12-30", "--until", "2026-12-31"])
 
     exported = json.loads(output.read_text(encoding="utf-8"))["events"]
@@ -211,7 +196,7 @@ def test_export_changed_event_exits_1(store, tmp_path):
         connection.execute(text("UPDATE audit_event SET actor = 'mallory' WHERE id = :id"), {"id": changed.id})
     output = tmp_path / "audit.csv"
 
-    status, out, err = run(["--config", str(write_config(store, tmp_path, "en")), "audit", "export",
+    status, out, err = run_cli(["--config", str(write_config(store, tmp_path, "en")), "audit", "export",
                             "--format", "csv", "--output", str(output)])
 
     assert status == 1
@@ -222,7 +207,7 @@ def test_export_changed_event_exits_1(store, tmp_path):
 
 
 def test_export_since_after_until_exits_2(store, tmp_path):
-    status, _, err = run(["--config", str(write_config(store, tmp_path, "en")), "audit", "export", "--format",
+    status, _, err = run_cli(["--config", str(write_config(store, tmp_path, "en")), "audit", "export", "--format",
                           "csv", "--output", str(tmp_path / "audit.csv"), "--since", "2026-12-31",
                           "--until", "2026-12-01"])
 

@@ -2,25 +2,16 @@
 
 from __future__ import annotations
 
-import io
 import re
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 from sqlmodel import select
 
-from bot.cli import main
 from bot.store.audit import verify_audit_chain
 from bot.store.models import AuditEvent
+from cli_helpers import run_cli
 from slack_app.conftest import start_bot, stop_bot, standin  # noqa: F401 - standin is a fixture
 from slack_app.world import KARI, OLA, SLACK_IDS
-
-
-def run(argv):
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        status = main(argv)
-    return status, out.getvalue(), err.getvalue()
 
 
 def write_files(folder: Path) -> list[Path]:
@@ -56,7 +47,7 @@ def test_item_history_from_report_to_voucher(tmp_path, standin):  # noqa: F811 -
         bot.requests.block_action(SLACK_IDS[KARI], "approve", channel=kari, message_ts=bot.last_message(kari)["ts"])
         bot.standin.wait_for("chat.update", lambda call: call.params["channel"] == kari)
         config = str(tmp_path / "config.toml")
-        status, posted, err = run(["--config", config, "post"])
+        status, posted, err = run_cli(["--config", config, "post"])
         assert status == 0, err
 
         with bot.pipeline.store.session() as session:
@@ -92,7 +83,7 @@ def test_item_history_from_report_to_voucher(tmp_path, standin):  # noqa: F811 -
     assert posted_event.data["external_id"]
     assert voucher in posted
 
-    status, shown, err = run(["--config", config, "audit", "show", str(item_id)])
+    status, shown, err = run_cli(["--config", config, "audit", "show", str(item_id)])
 
     assert status == 0, err
     lines = shown.splitlines()[4:]

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-from contextlib import redirect_stderr, redirect_stdout
 from datetime import datetime, timezone
 
 import pytest
@@ -12,22 +10,15 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
-from bot.cli import main
 from bot.store.audit import GENESIS_HASH, AuditChainBroken, audit, event_hash, prune_audit, retention_cutoff
 from bot.store.models import AuditAnchor, AuditEvent
+from cli_helpers import run_cli
 
 # Two events from 2019, one from 2021 and one from 2026: with five years kept, on
 # 2026-12-05 the events written before 2021-01-01 (Norwegian time) go.
 TIMES = [datetime(2019, 3, 1, 9, 0, tzinfo=timezone.utc), datetime(2019, 12, 31, 22, 30, tzinfo=timezone.utc),
          datetime(2021, 6, 1, 9, 0, tzinfo=timezone.utc), datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)]
 NOW = datetime(2026, 12, 5, 9, 0, tzinfo=timezone.utc)
-
-
-def run(argv):
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        status = main(argv)
-    return status, out.getvalue(), err.getvalue()
 
 
 def config(store, tmp_path, language="en"):
@@ -90,7 +81,7 @@ def tamper(store, statement: str, **params) -> None:
 def test_verify_intact_prints_count_and_newest_hash(store, tmp_path):
     events = write_events(store)
 
-    status, out, err = run(["--config", config(store, tmp_path), "audit", "verify"])
+    status, out, err = run_cli(["--config", config(store, tmp_path), "audit", "verify"])
 
     assert status == 0, err
     assert out == (f"Audit log intact: 4 events checked; the newest is event {events[-1].id} "
@@ -98,7 +89,7 @@ def test_verify_intact_prints_count_and_newest_hash(store, tmp_path):
 
 
 def test_verify_empty_log(store, tmp_path):
-    status, out, _ = run(["--config", config(store, tmp_path, "nb"), "audit", "verify"])
+    status, out, _ = run_cli(["--config", config(store, tmp_path, "nb"), "audit", "verify"])
 
     assert status == 0
     assert out == "Revisjonsloggen er intakt: ingen hendelser ennå.\n"
@@ -110,7 +101,7 @@ def test_verify_names_changed_event(store, tmp_path):
            data=json.dumps({"suggestions": [{"allocation": "600/P-1042/6551/1", "confidence": 0.9}]}),
            id=events[1].id)
 
-    status, out, _ = run(["--config", config(store, tmp_path), "audit", "verify"])
+    status, out, _ = run_cli(["--config", config(store, tmp_path), "audit", "verify"])
 
     assert status == 1
     assert out.count("\n") == 1
@@ -123,7 +114,7 @@ def test_verify_names_event_after_deleted_one(store, tmp_path):
     events = write_events(store)
     tamper(store, "DELETE FROM audit_event WHERE id = :id", id=events[1].id)
 
-    status, out, _ = run(["--config", config(store, tmp_path, "nb"), "audit", "verify"])
+    status, out, _ = run_cli(["--config", config(store, tmp_path, "nb"), "audit", "verify"])
 
     assert status == 1
     assert out.startswith(f"Revisjonsloggen er skadet ved hendelse {events[2].id} (")
@@ -146,7 +137,7 @@ def test_verify_names_inserted_event(store, tmp_path):
            id=forged.id, at=forged.at, actor=forged.actor, action=forged.action, subject_type=forged.subject_type,
            subject_id=forged.subject_id, data=json.dumps(forged.data), prev_hash=forged.prev_hash, hash=forged.hash)
 
-    status, out, _ = run(["--config", config(store, tmp_path), "audit", "verify"])
+    status, out, _ = run_cli(["--config", config(store, tmp_path), "audit", "verify"])
 
     assert status == 1
     assert out == (f"Audit log damaged at event {forged.id} (2026-12-01 13:00, approved, item 2): it does not "
@@ -158,7 +149,7 @@ def test_verify_names_forged_first_event(store, tmp_path):
     events = write_events(store)
     tamper(store, "DELETE FROM audit_event WHERE id = :id", id=events[0].id)
 
-    status, out, _ = run(["--config", config(store, tmp_path), "audit", "verify"])
+    status, out, _ = run_cli(["--config", config(store, tmp_path), "audit", "verify"])
 
     assert status == 1
     assert f"at event {events[1].id} (" in out
@@ -185,7 +176,7 @@ def test_prune_deletes_events_before_retention(store, tmp_path):
     assert pruned.data == {"anchor": anchor.id, "through_id": events[1].id, "through_hash": events[1].hash,
                            "events_deleted": 2, "cutoff": "2020-12-31T23:00:00+00:00", "retention_years": 5}
     assert pruned.prev_hash == events[3].hash
-    status, out, _ = run(["--config", config(store, tmp_path), "audit", "verify"])
+    status, out, _ = run_cli(["--config", config(store, tmp_path), "audit", "verify"])
     assert status == 0, out
     assert out.startswith("Audit log intact: 3 events checked;")
     assert f"Events through {events[1].id} were deleted after the retention period." in out
@@ -218,7 +209,7 @@ def test_prune_twice_and_all_events(store, tmp_path):
     with store.session() as session:
         audit(session, actor="allocbot", action="suggested", subject_type="item", subject_id="9", data={})
 
-    status, out, _ = run(["--config", config(store, tmp_path), "audit", "verify"])
+    status, out, _ = run_cli(["--config", config(store, tmp_path), "audit", "verify"])
     assert status == 0, out
     assert out.startswith("Audit log intact: 3 events checked;")
 
@@ -241,7 +232,7 @@ def test_verify_detects_changed_anchor(store, tmp_path):
         prune_audit(session, retention_years=5, now=NOW)
     tamper(store, "UPDATE audit_anchor SET through_hash = :forged", forged="f" * 64)
 
-    status, out, _ = run(["--config", config(store, tmp_path), "audit", "verify"])
+    status, out, _ = run_cli(["--config", config(store, tmp_path), "audit", "verify"])
 
     assert status == 1
     with store.session() as session:
@@ -257,7 +248,7 @@ def test_verify_detects_forged_anchor(store, tmp_path):
     tamper(store, "INSERT INTO audit_anchor (through_id, through_hash, events_deleted, created_at) "
                   "VALUES (:id, :hash, 2, :at)", id=events[1].id, hash=events[1].hash, at=NOW)
 
-    status, out, _ = run(["--config", config(store, tmp_path), "audit", "verify"])
+    status, out, _ = run_cli(["--config", config(store, tmp_path), "audit", "verify"])
 
     assert status == 1
     assert "is recorded by no audit_pruned event, so it was forged or changed." in out
@@ -269,7 +260,7 @@ def test_verify_detects_deleted_anchor(store, tmp_path):
         prune_audit(session, retention_years=5, now=NOW)
     tamper(store, "DELETE FROM audit_anchor")
 
-    status, out, _ = run(["--config", config(store, tmp_path), "audit", "verify"])
+    status, out, _ = run_cli(["--config", config(store, tmp_path), "audit", "verify"])
 
     assert status == 1
     assert out.startswith(f"Audit log damaged at event {events[2].id} (")
@@ -280,7 +271,7 @@ def test_prune_command_dry_run_then_prune(store, tmp_path, monkeypatch):
     events = write_events(store, [*TIMES[:3], None])
     monkeypatch.setenv("USER", "kari")
 
-    status, dry, _ = run(["--config", config(store, tmp_path), "audit", "prune", "--dry-run"])
+    status, dry, _ = run_cli(["--config", config(store, tmp_path), "audit", "prune", "--dry-run"])
 
     assert status == 0
     cutoff = retention_cutoff(datetime.now(timezone.utc), 5)
@@ -290,7 +281,7 @@ def test_prune_command_dry_run_then_prune(store, tmp_path, monkeypatch):
     with store.session() as session:
         assert len(session.exec(select(AuditEvent)).all()) == 4
 
-    status, out, _ = run(["--config", config(store, tmp_path, "nb"), "audit", "prune"])
+    status, out, _ = run_cli(["--config", config(store, tmp_path, "nb"), "audit", "prune"])
 
     assert status == 0
     assert out.startswith("Slettet ")
@@ -299,7 +290,7 @@ def test_prune_command_dry_run_then_prune(store, tmp_path, monkeypatch):
     assert newest.action == "audit_pruned"
     assert newest.actor == "kari"
 
-    status, again, _ = run(["--config", config(store, tmp_path), "audit", "prune"])
+    status, again, _ = run_cli(["--config", config(store, tmp_path), "audit", "prune"])
     assert status == 0
     assert again.startswith("No audit events are older than 5 fiscal years;")
 
@@ -334,11 +325,11 @@ def test_show_and_export_after_prune(store, tmp_path):
         prune_audit(session, retention_years=5, now=NOW)
     output = tmp_path / "audit.json"
 
-    status, shown, err = run(["--config", config(store, tmp_path), "audit", "show", str(item_id)])
+    status, shown, err = run_cli(["--config", config(store, tmp_path), "audit", "show", str(item_id)])
     assert status == 0, err
     assert "Linked to card line" in shown
 
-    status, out, err = run(["--config", config(store, tmp_path), "audit", "export", "--format", "json",
+    status, out, err = run_cli(["--config", config(store, tmp_path), "audit", "export", "--format", "json",
                             "--output", str(output)])
 
     assert status == 0, err
@@ -363,7 +354,7 @@ def test_prune_command_on_broken_log_exits_1(store, tmp_path):
     events = write_events(store, TIMES)
     tamper(store, "DELETE FROM audit_event WHERE id = :id", id=events[2].id)
 
-    status, out, err = run(["--config", config(store, tmp_path), "audit", "prune"])
+    status, out, err = run_cli(["--config", config(store, tmp_path), "audit", "prune"])
 
     assert status == 1
     assert out.startswith(f"Audit log damaged at event {events[3].id} (")
@@ -377,7 +368,7 @@ def test_prune_command_checks_chain_with_nothing_to_delete(store, tmp_path, dry_
     events = write_events(store)
     tamper(store, "UPDATE audit_event SET actor = 'mallory' WHERE id = :id", id=events[1].id)
 
-    status, out, err = run(["--config", config(store, tmp_path), "audit", "prune"] + (["--dry-run"] if dry_run else []))
+    status, out, err = run_cli(["--config", config(store, tmp_path), "audit", "prune"] + (["--dry-run"] if dry_run else []))
 
     assert status == 1
     assert out.startswith(f"Audit log damaged at event {events[1].id} (")

@@ -11,17 +11,14 @@ must be unchanged.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import re
-from contextlib import redirect_stderr, redirect_stdout
 from datetime import date
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import JSON, String, Text, TypeDecorator, select, text
 
-from bot.cli import main
 from bot.records import Allocation, Reason, ReportItem, Suggestion
 from bot.store.audit import verify_audit_chain
 from bot.store.models import (
@@ -44,6 +41,7 @@ from bot.store.repository import (
     link_item_to_charge,
     save_suggestions,
 )
+from cli_helpers import run_cli, write_config
 from posting_store import IT, Company, RecordingErp, master_data, post
 
 EMAIL = "ola.hansen@example.no"
@@ -61,22 +59,8 @@ KEPT_COLUMNS = {
 }
 
 
-def run(argv):
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        status = main(argv)
-    return status, out.getvalue(), err.getvalue()
-
-
-def write_config(store, tmp_path, language="nb"):
-    config = tmp_path / f"config-{language}.toml"
-    url = store.engine.url.render_as_string(hide_password=False)
-    config.write_text(f'language = "{language}"\n[store]\nurl = "{url}"\n', encoding="utf-8")
-    return config
-
-
 def erase(store, tmp_path, *extra, email=EMAIL, language="nb"):
-    return run(["--config", str(write_config(store, tmp_path, language)), "privacy", "erase", email, *extra])
+    return run_cli(["--config", str(write_config(store, tmp_path, language)), "privacy", "erase", email, *extra])
 
 
 @pytest.fixture
@@ -299,7 +283,7 @@ def test_erase_finds_name_in_master_data(store, tmp_path):
         session.add(MailMessage(account="bilag@example.no", folder="INBOX", uidvalidity=1, uid=8,
                                 subject=f"Kvitteringer fra {NAME}", status="processed"))
 
-    status, out, err = run(["--config", str(config), "privacy", "erase", EMAIL])
+    status, out, err = run_cli(["--config", str(config), "privacy", "erase", EMAIL])
 
     assert status == 0, err
     with store.session() as session:

@@ -4,9 +4,9 @@ A title names a person when it contains an employee's full name from the
 master data, or, as a whole capitalised word, an employee's first or last
 name or a first name from ``first_names.txt``. Single words that are also
 product, brand or everyday words (``STOP_WORDS``), or words of the item's
-brand, never count alone, so "Apple AirPods Max" names nobody, while
-"Max Müller" does when Max Müller is an employee. Flagged items carry ``personal_data``, so exports and
-retention can treat them as personal data.
+brand, never count alone. So "Apple AirPods Max" is not flagged, while
+"Max Müller" is when Max Müller is an employee. Flagged items carry
+``personal_data``, so exports and retention can treat them as personal data.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ class PersonNameFinder:
         """Return whether ``text`` contains an employee's full name or a capitalised name word.
 
         Words of ``brand`` do not count alone, so the title of a Herman Miller
-        chair or a Santa Maria spice names nobody.
+        chair or a Santa Maria spice is not flagged.
         """
         words = _WORD.findall(text)
         folded = [word.casefold() for word in words]

@@ -1,7 +1,7 @@
 """Named locks that one thread of one replica at a time holds, and that a crash releases at once.
 
 PostgreSQL gets a session-level advisory lock, keyed by a hash of the
-name, on a connection of its own; the server releases it when that
+name, on a connection of its own. The server releases it when that
 connection ends, also when the process is killed. A SQLite file gets an
 flock on a lock file beside it, which the operating system releases when
 the process ends. An in-memory SQLite database belongs to one process,

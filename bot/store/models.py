@@ -585,7 +585,7 @@ class AuditEvent(StoreModel, table=True):
 
 
 class AuditAnchor(StoreModel, table=True):
-    """Where the audit chain starts after events older than the retention period were deleted.
+    """The start of the audit chain after events older than the retention period were deleted.
 
     ``through_id`` and ``through_hash`` are the id and hash of the newest
     deleted event, so the oldest kept event's ``prev_hash`` must equal
