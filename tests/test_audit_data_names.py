@@ -13,8 +13,8 @@ from bot.nlp.reasons import RECENT_PROJECT, REQUESTER_COST_CENTER
 from bot.records import Reason, ReportItem, Suggestion
 from bot.store.models import AuditEvent, SuggestionRow
 from bot.store.repository import add_document, add_report_items, save_suggestions
+from cli_helpers import run_cli, write_config
 from posting_store import IT
-from test_audit_commands import run, write_config
 
 NAME = "Ola Hansen"
 REASONS = (
@@ -52,8 +52,8 @@ def test_suggested_event_has_no_name(store):
 def test_show_names_the_requester_by_role(store, tmp_path):
     item_id = suggested_item(store)
 
-    status_nb, out_nb, err = run(["--config", str(write_config(store, tmp_path)), "audit", "show", str(item_id)])
-    status_en, out_en, _ = run(["--config", str(write_config(store, tmp_path, "en")), "audit", "show", str(item_id)])
+    status_nb, out_nb, err = run_cli(["--config", str(write_config(store, tmp_path)), "audit", "show", str(item_id)])
+    status_en, out_en, _ = run_cli(["--config", str(write_config(store, tmp_path, "en")), "audit", "show", str(item_id)])
 
     assert status_nb == 0, err
     assert status_en == 0

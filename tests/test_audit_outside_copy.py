@@ -14,11 +14,12 @@ from sqlmodel import select
 from bot.cli import main
 from bot.store.audit import PRUNED_ACTION, audit, event_hash
 from bot.store.models import AuditAnchor, AuditEvent
-from test_audit_verify import _guard_lifted, config, run, tamper, write_events
+from cli_helpers import run_cli
+from test_audit_verify import _guard_lifted, config, tamper, write_events
 
 
 def expect(store, tmp_path, event: AuditEvent, language: str = "en"):
-    return run(["--config", config(store, tmp_path, language), "audit", "verify", "--expect",
+    return run_cli(["--config", config(store, tmp_path, language), "audit", "verify", "--expect",
                 f"{event.id}:{event.hash}"])
 
 
@@ -63,7 +64,7 @@ def test_expect_detects_rewritten_suffix(store, tmp_path):
     events = write_events(store)
     rewrite_from(store, events[1].id)
 
-    plain_status, plain_out, _ = run(["--config", config(store, tmp_path), "audit", "verify"])
+    plain_status, plain_out, _ = run_cli(["--config", config(store, tmp_path), "audit", "verify"])
     status, out, _ = expect(store, tmp_path, events[-1])
 
     # The limit the outside copy exists for: the chain alone still verifies.
@@ -90,7 +91,7 @@ def test_expect_names_forged_prune_cutoff(store, tmp_path):
     events = write_events(store)
     forge_prune(store, events[2], deleted=3)
 
-    plain_status, _, _ = run(["--config", config(store, tmp_path), "audit", "verify"])
+    plain_status, _, _ = run_cli(["--config", config(store, tmp_path), "audit", "verify"])
     status, out, _ = expect(store, tmp_path, events[2])
 
     assert plain_status == 0
